@@ -1,0 +1,3 @@
+from forkpatch.cli import main
+
+raise SystemExit(main())

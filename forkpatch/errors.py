@@ -1,0 +1,2 @@
+class ForkpatchError(Exception):
+    """A failure to report to the user as one line, without a traceback."""
