@@ -96,7 +96,13 @@ def cmd_verify(args):
             except ForkpatchError as exc:
                 ran, result, status = 0, f"ERROR: {exc}", 2
             rows.append(
-                (str(version), db.vendor, str(ran), result, f"{time.monotonic() - start:.0f}")
+                (
+                    str(version),
+                    db.vendor,
+                    str(ran),
+                    result,
+                    f"{time.monotonic() - start:.0f}",
+                )
             )
     header = ("version", "database", "tests run", "result", "seconds")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -130,7 +136,9 @@ def build_parser():
     )
     p.add_argument("version", metavar="VERSION", help="a Django release, e.g. 4.2.30")
     p.add_argument(
-        "--dest", metavar="DIR", help="where to make the tree (default: build/trees/VERSION)"
+        "--dest",
+        metavar="DIR",
+        help="where to make the tree (default: build/trees/VERSION)",
     )
     p.set_defaults(func=cmd_checkout)
 
@@ -138,7 +146,9 @@ def build_parser():
         "sqlite (default), postgres://USER@HOST:PORT/NAME or mysql://USER@HOST:PORT/NAME; "
         "test databases are named test_NAME_VERSION"
     )
-    python_help = "interpreter to use (default: one the release supports; env FORKPATCH_PYTHON)"
+    python_help = (
+        "interpreter to use (default: one the release supports; env FORKPATCH_PYTHON)"
+    )
     p = sub.add_parser(
         "test",
         help="run Django's own runtests.py on a patched tree",
@@ -149,9 +159,13 @@ def build_parser():
         "Exits with runtests' status.",
     )
     p.add_argument("version", metavar="VERSION", nargs="?", help="a Django release")
-    p.add_argument("labels", metavar="LABEL", nargs="*", help="test labels for runtests.py")
+    p.add_argument(
+        "labels", metavar="LABEL", nargs="*", help="test labels for runtests.py"
+    )
     p.add_argument("--db", default="sqlite", metavar="URL", help=db_help)
-    p.add_argument("--tree", metavar="DIR", help="test this tree (default: build/trees/VERSION)")
+    p.add_argument(
+        "--tree", metavar="DIR", help="test this tree (default: build/trees/VERSION)"
+    )
     p.add_argument("--python", metavar="PATH", help=python_help)
     p.set_defaults(func=cmd_test, runtests_args=[])
 
@@ -164,7 +178,9 @@ def build_parser():
         "and seconds; exits non-zero if any run failed.",
     )
     p.add_argument("versions", metavar="VERSION", nargs="*")
-    p.add_argument("--db", action="append", metavar="URL", help=db_help + "; repeatable")
+    p.add_argument(
+        "--db", action="append", metavar="URL", help=db_help + "; repeatable"
+    )
     p.add_argument("--python", metavar="PATH", help=python_help)
     p.set_defaults(func=cmd_verify)
 
@@ -176,7 +192,9 @@ def build_parser():
         "--out). A checkout followed by an export changes nothing.",
     )
     p.add_argument("tree", metavar="TREE")
-    p.add_argument("--out", metavar="DIR", help="series folder (default: the tree's line)")
+    p.add_argument(
+        "--out", metavar="DIR", help="series folder (default: the tree's line)"
+    )
     p.set_defaults(func=cmd_export)
     return parser
 

@@ -99,7 +99,9 @@ def django_requirements(tree):
     """The install requirements the tree itself declares."""
     pyproject = Path(tree) / "pyproject.toml"
     if pyproject.is_file():
-        deps = tomllib.loads(pyproject.read_text()).get("project", {}).get("dependencies")
+        deps = (
+            tomllib.loads(pyproject.read_text()).get("project", {}).get("dependencies")
+        )
         if deps:
             return list(deps)
     setup_cfg = Path(tree) / "setup.cfg"

@@ -95,7 +95,11 @@ def release(version):
     same_line = sorted(
         v for v in found if (v.major, v.minor) == (version.major, version.minor)
     )
-    hint = f" (newest {version.major}.{version.minor}.x: {same_line[-1]})" if same_line else ""
+    hint = (
+        f" (newest {version.major}.{version.minor}.x: {same_line[-1]})"
+        if same_line
+        else ""
+    )
     raise ForkpatchError(f"Django {version} is not on the package index{hint}.")
 
 
@@ -103,7 +107,9 @@ def newest(line):
     """The newest release of a line given as (major, minor)."""
     versions = [v for v in releases() if (v.major, v.minor) == tuple(line)]
     if not versions:
-        raise ForkpatchError(f"the package index has no Django {line[0]}.{line[1]} release.")
+        raise ForkpatchError(
+            f"the package index has no Django {line[0]}.{line[1]} release."
+        )
     return max(versions)
 
 

@@ -29,7 +29,9 @@ def read_version(tree):
     """The Django version of a source tree, from django/__init__.py's VERSION."""
     init = Path(tree) / "django" / "__init__.py"
     if not init.is_file():
-        raise ForkpatchError(f"{tree} is not a Django source tree (no django/__init__.py).")
+        raise ForkpatchError(
+            f"{tree} is not a Django source tree (no django/__init__.py)."
+        )
     for node in ast.parse(init.read_text()).body:
         if (
             isinstance(node, ast.Assign)
