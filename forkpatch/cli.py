@@ -5,7 +5,7 @@ import shutil
 import sys
 import time
 
-from forkpatch import __version__, sdist
+from forkpatch import __version__, sdist, vendor, wheel
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
 from forkpatch.paths import build_dir
@@ -196,6 +196,9 @@ def build_parser():
         "--out", metavar="DIR", help="series folder (default: the tree's line)"
     )
     p.set_defaults(func=cmd_export)
+
+    vendor.add_parser(sub)
+    wheel.add_parser(sub)
     return parser
 
 

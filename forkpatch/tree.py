@@ -65,6 +65,8 @@ def apply_patches(tree, patches, version, identity=None):
     for patch in patches:
         proc = git(
             "am",
+            # Keep "[4.2.x]"-style prefixes: only "[PATCH n/m]" is mail.
+            "--keep-non-patch",
             "--committer-date-is-author-date",
             str(patch),
             cwd=tree,
