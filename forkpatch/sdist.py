@@ -123,6 +123,8 @@ def sha256_of(path):
 
 def fetch(version, log=print):
     """The path of the checked sdist of a Django version, downloading it if needed."""
+    if isinstance(version, str):
+        version = Version(version)
     cache = cache_dir() / "sdists"
     # A cached sdist is trusted only with the hash the index published for it.
     for cached in cache.glob(f"[Dd]jango-{version}.tar.gz"):

@@ -14,7 +14,7 @@ import pytest
 from conftest import require_database, snapshot
 
 from forkpatch import sdist
-from forkpatch.series import all_series
+from forkpatch.series import all_series, series_for
 from forkpatch.tree import checkout, export
 
 pytestmark = pytest.mark.integration
@@ -28,22 +28,20 @@ UNTOUCHED = [
     "known_related_objects",
 ]
 
-LINES = sorted(
-    (s for s in all_series() if re.fullmatch(r"\d+\.\d+\.x", s.name)),
-    key=lambda s: tuple(int(n) for n in s.name.split(".")[:2]),
-)
+SERIES = all_series()
 
 
-def first_release(series):
-    major, minor = series.name.split(".")[:2]
-    return f"{major}.{minor}"
+def covered_releases(series):
+    """The releases on the index that this series (and no more specific one) covers."""
+    return sorted(
+        v for v in sdist.releases() if series.covers(v) and series_for(v) == series
+    )
 
 
-@pytest.fixture(scope="module", params=LINES, ids=[s.name for s in LINES])
+@pytest.fixture(scope="module", params=SERIES, ids=[s.name for s in SERIES])
 def newest_tree(request, tmp_path_factory):
     series = request.param
-    major, minor = series.name.split(".")[:2]
-    version = sdist.newest((int(major), int(minor)))
+    version = covered_releases(series)[-1]
     tree = checkout(
         str(version), tmp_path_factory.mktemp(series.name) / "tree", log=print
     )
@@ -61,7 +59,7 @@ def forkpatch(*args):
 
 def test_series_applies_to_the_first_release(newest_tree, tmp_path):
     series, _, _ = newest_tree
-    tree = checkout(first_release(series), tmp_path / "first", log=print)
+    tree = checkout(str(covered_releases(series)[0]), tmp_path / "first", log=print)
     count = subprocess.run(
         ["git", "rev-list", "--count", "HEAD"], cwd=tree, capture_output=True, text=True
     ).stdout.strip()
@@ -88,10 +86,18 @@ def test_django_suite_passes(newest_tree, vendor):
     assert re.search(r"^OK\b", proc.stdout, re.MULTILINE), tail
 
 
+def test_every_release_of_a_line_is_covered():
+    for series in SERIES:
+        if series.explicit:
+            continue
+        line = tuple(int(n) for n in series.name.split(".")[:2])
+        for version in sdist.releases():
+            if version.release[:2] == line:
+                series_for(version)  # Raises if no series covers it.
+
+
 def test_verify_prints_a_table():
-    newest = LINES[-1]
-    major, minor = newest.name.split(".")[:2]
-    version = str(sdist.newest((int(major), int(minor))))
+    version = str(covered_releases(SERIES[-1])[-1])
     proc = forkpatch("verify", version)
     assert proc.returncode == 0, proc.stdout[-3000:]
     table = proc.stdout[proc.stdout.rindex("version  database") :].splitlines()
