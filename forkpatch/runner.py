@@ -141,8 +141,15 @@ def ensure_venv(tree, series_name, version, db, python=None, log=print):
         if proc.returncode:
             raise ForkpatchError(f"cannot create {venv}: {proc.stderr.strip()}")
     log(f"installing into {venv.name}: {' '.join(wanted)}")
+    pip_install(venv_python, wanted, " ".join(wanted))
+    stamp.write_text("\n".join(sorted(have | set(wanted))) + "\n")
+    return venv_python
+
+
+def pip_install(python, arguments, what):
+    """pip install into an environment; a failure is one line naming what failed."""
     proc = subprocess.run(
-        [str(venv_python), "-m", "pip", "install", "--quiet", *wanted],
+        [str(python), "-m", "pip", "install", "--quiet", *arguments],
         capture_output=True,
         text=True,
     )
@@ -153,14 +160,11 @@ def ensure_venv(tree, series_name, version, db, python=None, log=print):
             if line.strip() and not line.startswith("WARNING")
         ]
         hint = ""
-        if "mysqlclient" in wanted and "pkg-config" in proc.stderr:
+        if "mysqlclient" in arguments and "pkg-config" in proc.stderr:
             hint = " (mysqlclient needs pkg-config and libmariadb-dev: apt-get install them)"
         raise ForkpatchError(
-            f"pip could not install {' '.join(wanted)}: "
-            f"{lines[-1] if lines else 'no output'}{hint}"
+            f"pip could not install {what}: {lines[-1] if lines else 'no output'}{hint}"
         )
-    stamp.write_text("\n".join(sorted(have | set(wanted))) + "\n")
-    return venv_python
 
 
 def run_tests(tree, version, series, db, labels=(), extra=(), python=None, log=print):

@@ -41,6 +41,7 @@ from packaging.version import Version
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
 from forkpatch.paths import build_dir
+from forkpatch.runner import pip_install
 from forkpatch.series import parse_version, series_for
 from forkpatch.tree import checkout
 
@@ -179,21 +180,7 @@ def build_python(log=print):
     if proc.returncode:
         last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
         raise ForkpatchError(f"cannot create {venv}: {last[-1]}")
-    proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", *PINNED],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode:
-        lines = [
-            line
-            for line in proc.stderr.splitlines()
-            if line.strip() and not line.startswith("WARNING")
-        ]
-        raise ForkpatchError(
-            f"pip could not install the build tools ({' '.join(PINNED)}): "
-            f"{lines[-1] if lines else 'no output'}"
-        )
+    pip_install(python, ["--no-deps", *PINNED], f"the build tools ({' '.join(PINNED)})")
     stamp.write_text(wanted)
     return python
 

@@ -75,3 +75,10 @@ def snapshot(path):
         for p in sorted(path.rglob("*"))
         if p.is_file() and not p.is_symlink()
     }
+
+
+def error_of(err):
+    """The single error line of a command's stderr (progress lines come before it)."""
+    lines = [line for line in err.splitlines() if line.startswith("forkpatch: error:")]
+    assert len(lines) == 1, err
+    return lines[0].removeprefix("forkpatch: error: ")

@@ -16,8 +16,8 @@ import sys
 import tarfile
 
 import pytest
-
 from conftest import ROOT, require_database
+
 from forkpatch import sdist
 from forkpatch.paths import build_dir
 

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import error_of
 
 from forkpatch import cli, vendor
 from forkpatch.gitutil import PRISTINE_IDENTITY
@@ -169,13 +170,6 @@ def forkpatch(capsys, *args):
     code = cli.main(["vendor", *map(str, args)])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def error_of(err):
-    """The single error line (progress lines come before it)."""
-    lines = [line for line in err.splitlines() if line.startswith("forkpatch: error:")]
-    assert len(lines) == 1, err
-    return lines[0].removeprefix("forkpatch: error: ")
 
 
 def subjects(repo, count):

@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import error_of
 
 from forkpatch import cli, wheel
 from forkpatch.errors import ForkpatchError
@@ -148,12 +149,6 @@ def forkpatch(capsys, *args):
     code = cli.main(["wheel", *map(str, args)])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def error_of(err):
-    lines = [line for line in err.splitlines() if line.startswith("forkpatch: error:")]
-    assert len(lines) == 1, err
-    return lines[0].removeprefix("forkpatch: error: ")
 
 
 def sha256(path):
