@@ -25,7 +25,6 @@ series and pins give the same bytes.
 """
 
 import argparse
-import hashlib
 import os
 import re
 import shutil
@@ -42,6 +41,7 @@ from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
 from forkpatch.paths import build_dir
 from forkpatch.runner import pip_install
+from forkpatch.sdist import sha256_of
 from forkpatch.series import parse_version, series_for
 from forkpatch.tree import checkout
 
@@ -260,10 +260,6 @@ def wheel_version(path):
             if line.startswith("Version:"):
                 return line.partition(":")[2].strip()
     raise ForkpatchError(f"{path.name}'s METADATA has no Version.")
-
-
-def sha256_of(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _place(wheel, outdir, log):
