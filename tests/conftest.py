@@ -48,6 +48,36 @@ def require_database(vendor):
     pytest.skip(f"{message}; start it to run these tests")
 
 
+#: The author of the commits the tests make on top of a pristine tree.
+AUTHOR = {
+    **PRISTINE_IDENTITY,
+    "GIT_AUTHOR_NAME": "Ada Tester",
+    "GIT_AUTHOR_EMAIL": "ada@example.com",
+    "GIT_AUTHOR_DATE": "2026-11-24T12:00:00Z",
+}
+
+
+def run_git(cwd, *args, env=None):
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def commit(tree, message, edits, env=AUTHOR):
+    """Commit edits (file name -> function of its old text) to a tree."""
+    for name, change in edits.items():
+        path = tree / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(change(path.read_text() if path.exists() else ""))
+    run_git(tree, "add", "-A", env=env)
+    run_git(tree, "commit", "-qm", message, env=env)
+
+
 def make_tree(path, files):
     """A small git tree: a pristine commit of ``files`` (name -> text)."""
     path.mkdir(parents=True)

@@ -1,31 +1,12 @@
 """checkout and export against a real Django 4.2.30 sdist and small series made here."""
 
-import os
 import subprocess
 
 import pytest
-from conftest import snapshot
+from conftest import commit, snapshot
 
 from forkpatch.errors import ForkpatchError
-from forkpatch.gitutil import PRISTINE_IDENTITY
 from forkpatch.tree import checkout, export, read_version
-
-AUTHOR = {
-    **PRISTINE_IDENTITY,
-    "GIT_AUTHOR_NAME": "Ada Tester",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_AUTHOR_DATE": "2026-11-24T12:00:00Z",
-}
-
-
-def commit(tree, message, edits):
-    for name, change in edits.items():
-        path = tree / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change(path.read_text() if path.exists() else ""))
-    env = {**os.environ, **AUTHOR}
-    subprocess.run(["git", "add", "-A"], cwd=tree, check=True, env=env)
-    subprocess.run(["git", "commit", "-qm", message], cwd=tree, check=True, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ outside .git, plus git's HEAD, refs, status and any am/rebase in progress.
 """
 
 import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import error_of
+from conftest import commit, error_of, run_git
 
 from forkpatch import cli, vendor
 from forkpatch.gitutil import PRISTINE_IDENTITY
@@ -24,12 +23,6 @@ from forkpatch.paths import ROOT
 from forkpatch.series import series_for
 from forkpatch.tree import checkout, export
 
-AUTHOR = {
-    **PRISTINE_IDENTITY,
-    "GIT_AUTHOR_NAME": "Ada Tester",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_AUTHOR_DATE": "2026-11-24T12:00:00Z",
-}
 P1 = "0001-Fixed-1-Documented-the-iterable-classes.patch"
 P2 = "0002-Refs-1-Added-a-test.patch"
 P3 = "0003-Refs-1-Marked-the-import.patch"
@@ -39,26 +32,6 @@ KIT_TEST = "tests/prefetch_related/test_kit.py"
 IMPORT_LINE = (
     "from django.db.models.query import Prefetch, QuerySet, prefetch_related_objects"
 )
-
-
-def run_git(cwd, *args, env=None):
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def commit(tree, message, edits, env=AUTHOR):
-    for name, change in edits.items():
-        path = tree / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change(path.read_text() if path.exists() else ""))
-    run_git(tree, "add", "-A", env=env)
-    run_git(tree, "commit", "-qm", message, env=env)
 
 
 def make_repo(path):

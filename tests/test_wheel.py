@@ -9,7 +9,6 @@ import base64
 import csv
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -20,43 +19,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import error_of
+from conftest import commit, error_of, run_git
 
 from forkpatch import cli, wheel
 from forkpatch.errors import ForkpatchError
-from forkpatch.gitutil import PRISTINE_IDENTITY
 from forkpatch.paths import ROOT
 from forkpatch.series import series_for
 from forkpatch.tree import checkout, export
 
-AUTHOR = {
-    **PRISTINE_IDENTITY,
-    "GIT_AUTHOR_NAME": "Ada Tester",
-    "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_AUTHOR_DATE": "2026-11-24T12:00:00Z",
-}
 NAME = "django-4.2.30+aiterprefetch.2-py3-none-any.whl"
 EPOCH = 1795521600  # 2026-11-24T12:00:00Z, the patches' author date.
-
-
-def run_git(cwd, *args, env=None):
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def commit(tree, message, edits):
-    for name, change in edits.items():
-        path = tree / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change(path.read_text() if path.exists() else ""))
-    run_git(tree, "add", "-A", env=AUTHOR)
-    run_git(tree, "commit", "-qm", message, env=AUTHOR)
 
 
 def fingerprint(path):
