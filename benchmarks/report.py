@@ -187,9 +187,10 @@ def ratio_section(fig, meta, labels, db, streams="1"):
             qi = fig.get(metric="queries", mode="iterator", **want)
             if qa:
                 checks.append(qa == qi)
-        q = fig.get(label=django_labels[0], case="ratio", db=db, chunk_size=chunk,
-                    streams=streams, metric="queries", mode="iterator")
-        row.append(f"{int(q[0]):,} ({'equal' if all(checks) else 'DIFFER'})" if q else "-")
+        q = fig.get(case="ratio", db=db, chunk_size=chunk, streams=streams,
+                    metric="queries", mode="aiterator")
+        same = all(checks) and len(set(q)) == 1
+        row.append(f"{int(q[0]):,} ({'equal' if same else 'DIFFER'})" if q else "-")
         trips = []
         for l in django_labels:
             t = fig.get(label=l, case="ratio", db=db, chunk_size=chunk, streams=streams,
@@ -260,7 +261,7 @@ def concurrency_section(fig, meta, labels, db):
     streams = sorted({int(k[5]) for k in keys})
     contexts = [c for c in ("loop", "threadsensitive") if any(k[6] == c for k in keys)]
     rows = []
-    for l in labels:
+    for l in [l for l in labels if l != "sqlalchemy"]:
         for ctx in contexts:
             row = [l, "event loop" if ctx == "loop" else "ThreadSensitiveContext each"]
             for s in streams:
@@ -289,6 +290,18 @@ def concurrency_section(fig, meta, labels, db):
     ) + "\n\n" + table(header, rows)
 
 
+def memory_cell(fig, **want):
+    live = fig.stats(metric="live_peak", **want)
+    if live is None:
+        err = fig.unsupported(**want)
+        if err and "not supported" in err:
+            return "raises"
+        return "n/a" if err else "-"
+    kib = fig.stats(metric="live_traced_peak_kib", **want)
+    traced = fig.stats(metric="traced_peak_kib", **want)
+    return f"{fmt_int(live)}; {fmt(kib, 0)}; {fmt(traced, 0)}"
+
+
 def memory_section(fig, meta, labels, db):
     keys = fig.find(case="memory", db=db)
     if not keys:
@@ -296,7 +309,7 @@ def memory_section(fig, meta, labels, db):
     sizes = sorted({int(k[9]) for k in keys})
     chunk = sorted({k[4] for k in keys})
     rows = []
-    for l in labels:
+    for l in [l for l in labels if l != "sqlalchemy"]:
         for mode in ("iterator", "aiterator"):
             for peers in ("0", "1"):
                 want = dict(label=l, case="memory", db=db, mode=mode, fetch_peers=peers)
@@ -305,30 +318,25 @@ def memory_section(fig, meta, labels, db):
                 name = f"{mode}()" + (" + FETCH_PEERS" if peers == "1" else "")
                 row = [l, name]
                 for n in sizes:
-                    live = fig.stats(metric="live_peak", rows=n, **want)
-                    traced = fig.stats(metric="traced_peak_kib", rows=n, **want)
-                    if live is None:
-                        err = fig.unsupported(rows=n, **want)
-                        row.append("raises" if err and "not supported" in err else "n/a")
-                    else:
-                        row.append(f"{fmt_int(live)}; {fmt(traced, 0)}")
+                    row.append(memory_cell(fig, rows=n, **want))
                 rows.append(row)
     for n in ("sqlalchemy",):
         want = dict(label="sqlalchemy", case="sqlalchemy-memory", db=db)
         if fig.find(**want):
             row = ["SQLAlchemy", "stream_scalars + yield_per"]
             for n in sizes:
-                live = fig.stats(metric="live_peak", rows=n, **want)
-                traced = fig.stats(metric="traced_peak_kib", rows=n, **want)
-                row.append("-" if live is None else f"{fmt_int(live)}; {fmt(traced, 0)}")
+                row.append(memory_cell(fig, rows=n, **want))
             rows.append(row)
-    header = ["", "iteration"] + [f"{n:,} authors: live peak; traced peak KiB" for n in sizes]
+    header = ["", "iteration"] + [
+        f"{n:,} authors: live instances; live KiB; traced peak KiB" for n in sizes]
     return caption(
         meta,
-        f"{DBNAME.get(db, db)}: chunk_size={','.join(chunk)}, peak live model instances "
-        "(authors + books, counted with gc.collect() every chunk_size/20 creations) and "
-        "tracemalloc peak in KiB during the loop (a separate pass); n/a: no FETCH_PEERS "
-        "before 6.1",
+        f"{DBNAME.get(db, db)}: chunk_size={','.join(chunk)}; live instances: the peak "
+        "number of live model instances (authors + books, counted with gc.collect() every "
+        "chunk_size/20 creations); live KiB: traced memory at those moments, over the "
+        "start (what the iteration holds); traced peak KiB: tracemalloc's peak in a pass "
+        "without collections forced (includes garbage waiting for the collector); n/a: no "
+        "FETCH_PEERS before 6.1",
     ) + "\n\n" + table(header, rows)
 
 
@@ -337,7 +345,7 @@ def cancel_section(fig, meta, labels, db):
     if not keys:
         return ""
     rows = []
-    for l in labels:
+    for l in [l for l in labels if l != "sqlalchemy"]:
         want = dict(label=l, case="cancel", db=db)
         s = fig.stats(metric="cancel_s", **want)
         if s is None:
@@ -386,22 +394,63 @@ def peer_section(fig, meta, labels, db):
             if c == "-" and fig.unsupported(label=l, case="ratio", db=db, streams=1, chunk_size=chunk):
                 c = "raises"
             row.append(c)
-        w = dict(label=django_labels[-1], case="ratio", db=db, streams=1, chunk_size=chunk, mode="iterator")
+        q = fig.get(label=django_labels[-1], case="ratio", db=db, streams=1, chunk_size=chunk,
+                    mode="aiterator", metric="queries")
+        n = [int(k[9]) for k in fig.find(label=django_labels[-1], case="ratio", db=db,
+                                         streams=1, chunk_size=chunk)]
+        row.append(f"{q[0] / -(-n[0] // chunk):.2f}" if q and n else "-")
         rows.append(row)
-    header = ["chunk_size / yield_per", "SQLAlchemy rows/s", "SQLAlchemy queries per batch"] + [
-        f"{l} aiterator() rows/s" for l in django_labels]
+    header = ["chunk_size / yield_per", "SQLAlchemy authors/s", "SQLAlchemy queries per batch"] + [
+        f"{l} aiterator() authors/s" for l in django_labels] + [
+        f"{django_labels[-1]} queries per chunk"]
     driver = "aiosqlite" if db == "sqlite" else "asyncpg"
     return caption(
         meta,
         f"{DBNAME.get(db, db)}: SQLAlchemy 2 asyncio over {driver}, "
         "AsyncSession.stream_scalars(select(Author).options(selectinload(Author.books)))"
         " with yield_per(N), against Django's aiterator(chunk_size=N) + prefetch_related "
-        "(the ratio case, same data, same authors); authors per second. Django's round "
-        "trips per chunk: 2 queries per chunk on both",
+        "(the ratio case, same data, same authors); authors per second; queries per batch: "
+        "statements executed / batches (the first SELECT, then one selectin or prefetch "
+        "query per batch; fetches from a server-side cursor are not statements)",
     ) + "\n\n" + table(header, rows)
 
 
 # --- plots ----------------------------------------------------------------------
+
+
+def headline_section(fig, meta, labels):
+    """One row per database and release: the figures a user asks for first."""
+    rows = []
+    for db in sorted({k[2] for k in fig.values}, key=lambda d: (d != "sqlite", d)):
+        for stock, patched in pairs(labels):
+            want = dict(case="ratio", db=db, streams=1)
+            row = [DBNAME.get(db, db).split(" ")[0], stock.rsplit(" ", 1)[0]]
+            for chunk in (1, 100, 2000):
+                a = cell(fig, label=stock, chunk_size=chunk, metric="wall_ratio", **want)
+                b = cell(fig, label=patched, chunk_size=chunk, metric="wall_ratio", **want)
+                row.append(f"{a} → {b}")
+            row.append(fmt(paired(fig, stock, patched, chunk_size=1, metric="cpu_s",
+                                  mode="aiterator", **want)))
+            mem = []
+            for l in (stock, patched):
+                sizes = sorted({int(k[9]) for k in fig.find(label=l, case="memory", db=db,
+                                                              fetch_peers=1, mode="aiterator")})
+                st = fig.stats(label=l, case="memory", db=db, fetch_peers=1, mode="aiterator",
+                               rows=sizes[-1], metric="live_traced_peak_kib") if sizes else None
+                mem.append(fmt(st, 0) if st else "n/a")
+            row.append(" → ".join(mem))
+            rows.append(row)
+    if not rows:
+        return ""
+    return caption(
+        meta,
+        "Headlines, stock → patched: wall time aiterator()/iterator() (1 stream) at "
+        "chunk_size 1, 100 and 2000; patched/stock CPU time of aiterator() at chunk_size=1, "
+        "paired by round; KiB held by aiterator() + FETCH_PEERS at the largest size "
+        "(6.1 only)",
+    ) + "\n\n" + table(
+        ["db", "release", "chunk 1", "chunk 100", "chunk 2000",
+         "aiterator CPU patched/stock, chunk 1", "FETCH_PEERS KiB held"], rows)
 
 
 def plots(fig, meta, labels, out):
@@ -484,7 +533,7 @@ def plots(fig, meta, labels, out):
                 for mode in ("iterator", "aiterator"):
                     for peers in ("0", "1"):
                         st = [fig.stats(label=l, case="memory", db=db, mode=mode,
-                                        fetch_peers=peers, rows=n, metric="traced_peak_kib")
+                                        fetch_peers=peers, rows=n, metric="live_traced_peak_kib")
                               for n in sizes]
                         if all(s is None for s in st):
                             continue
@@ -493,12 +542,12 @@ def plots(fig, meta, labels, out):
                                linestyle="--" if "stock" in l else "-")
             sa_sizes = sorted({int(k[9]) for k in fig.find(case="sqlalchemy-memory", db=db)})
             st = [fig.stats(label="sqlalchemy", case="sqlalchemy-memory", db=db, rows=n,
-                            metric="traced_peak_kib") for n in sa_sizes]
+                            metric="live_traced_peak_kib") for n in sa_sizes]
             errbar(ax, sa_sizes, st, "SQLAlchemy", color="black", linestyle="-.")
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xlabel("authors iterated (3 books each)")
-            ax.set_ylabel("traced peak KiB during the loop")
+            ax.set_ylabel("KiB held at the peak (traced, after gc.collect())")
             ax.set_title(DBNAME.get(db, db))
             ax.legend(fontsize=6)
         figure.suptitle("Memory against rows, chunk_size=500", fontsize=10)
@@ -552,6 +601,9 @@ def build(out, with_plots=True, rel=None):
         parts.append("Problems reported by the run:\n\n" + "\n".join(f"- {p}" for p in meta["problems"]))
     images = plots(fig, meta, labels, out) if with_plots else []
     rel = rel or out
+    headline = headline_section(fig, meta, labels)
+    if headline:
+        parts.append(headline)
     for img in images:
         name = os.path.basename(img)
         parts.append(f"![{name}]({os.path.join(rel, name)})")

@@ -65,16 +65,15 @@ def plan_cases(plan, dbs, versions):
     if plan == "quick":
         rows = 60
         for db in dbs:
-            for chunk in (1, 7, 100):
+            for chunk in (1, 7):
                 add(case="ratio", db=db, chunk_size=chunk, streams=1, rows=rows)
             add(case="ratio", db=db, chunk_size=10, streams=4, rows=rows)
             for context in ("loop", "threadsensitive"):
                 add(case="concurrency", db=db, chunk_size=10, streams=4,
                     context=context, rows=rows)
-            for mode in ("iterator", "aiterator"):
-                for peers in (False, True):
-                    add(case="memory", db=db, chunk_size=10, mode=mode,
-                        fetch_peers=peers, rows=rows)
+            for mode, peers in (("iterator", False), ("aiterator", True)):
+                add(case="memory", db=db, chunk_size=10, mode=mode,
+                    fetch_peers=peers, rows=rows)
             add(case="cancel", db=db, chunk_size=10, rows=rows, delay=0.02,
                 attempts=2)
             add(case="sqlalchemy", db=db, chunk_size=10, streams=1, rows=rows)
@@ -104,7 +103,7 @@ def plan_cases(plan, dbs, versions):
             add(case="sqlalchemy", db=db, chunk_size=100, streams=streams,
                 rows=8000)
         # Memory figures hardly move between rounds: two rounds are enough.
-        for rows in (1000, 4000, 16000):
+        for rows in (1000, 3000, 9000):
             for mode in ("iterator", "aiterator"):
                 for peers in (False, True):
                     add(case="memory", db=db, chunk_size=500, mode=mode,
@@ -114,13 +113,15 @@ def plan_cases(plan, dbs, versions):
     return cases
 
 
-def db_config(name, args, tmpdir):
+def db_config(name, args, tmpdir, rows):
+    """The database of one size: several runs (of other sizes) may share the
+    machine, and a run never changes data another run is reading."""
     if name == "sqlite":
-        return {"vendor": "sqlite", "name": os.path.join(tmpdir, "bench.sqlite3")}
+        return {"vendor": "sqlite", "name": os.path.join(tmpdir, f"bench-{rows}x{BOOKS}.sqlite3")}
     if name == "postgres":
         return {
             "vendor": "postgresql",
-            "name": args.pg_name,
+            "name": f"{args.pg_name}_{rows}x{BOOKS}",
             "host": args.pg_host,
             "port": args.pg_port,
             "user": args.pg_user,
@@ -128,8 +129,8 @@ def db_config(name, args, tmpdir):
     raise SystemExit(f"unknown database {name!r}: sqlite or postgres")
 
 
-def ensure_pg_database(args):
-    """CREATE DATABASE args.pg_name if missing (psycopg in the Django python)."""
+def ensure_pg_database(args, name):
+    """CREATE DATABASE name if missing (psycopg in the Django python)."""
     code = (
         "import psycopg,sys\n"
         "c=psycopg.connect(host=sys.argv[1],port=int(sys.argv[2]),user=sys.argv[3],"
@@ -138,8 +139,7 @@ def ensure_pg_database(args):
         "    c.execute('CREATE DATABASE '+sys.argv[4])\n"
     )
     proc = subprocess.run(
-        [args.python, "-c", code, args.pg_host, str(args.pg_port), args.pg_user,
-         args.pg_name],
+        [args.python, "-c", code, args.pg_host, str(args.pg_port), args.pg_user, name],
         capture_output=True,
         text=True,
     )
@@ -201,7 +201,8 @@ def main(argv=None):
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
-    parser.add_argument("--pg-name", default="forkpatch_bench")
+    parser.add_argument("--pg-name", default="forkpatch_bench",
+                        help="database name prefix: NAME_<authors>x<books> (created if missing)")
     parser.add_argument("--timeout", type=int, default=900,
                         help="seconds allowed to one child process")
     parser.add_argument("--report", action="store_true",
@@ -228,8 +229,6 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.data_dir, exist_ok=True)
-    if "postgres" in dbs:
-        ensure_pg_database(args)
     raw_path = os.path.join(args.out, "raw.csv")
     command = " ".join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], ROOT)] + (argv if argv is not None else sys.argv[1:]))
     started = time.time()
@@ -255,7 +254,9 @@ def main(argv=None):
     problems = []
     dbconf = {}
     for db in dbs:
-        dbconf[db] = db_config(db, args, args.data_dir)
+        dbconf[db] = db_config(db, args, args.data_dir, max_rows)
+        if db == "postgres":
+            ensure_pg_database(args, dbconf[db]["name"])
         config = {"case": "setup", "db": dbconf[db], "rows": max_rows, "books": BOOKS}
         print(f"setup {db}: {max_rows} authors x {BOOKS} books", file=sys.stderr, flush=True)
         result, error, _ = run_child(args.python, "django_case.py", config, trees[-1][1], args.timeout)
