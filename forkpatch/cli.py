@@ -1,17 +1,35 @@
-"""The forkpatch command line."""
+"""The forkpatch command line: every parser, every command and its help.
+
+Each command resolves its inputs once (the Django Version, the Series with its
+patches, the Database) and passes those objects to the domain modules, which
+never import this one.
+"""
 
 import argparse
+import logging
 import shutil
 import sys
 import time
+from pathlib import Path
 
-from forkpatch import __version__, sdist, vendor, wheel
+from packaging.version import Version
+
+from forkpatch import __version__, clone, sdist, tickets, vendor
+from forkpatch.database import check_reachable, parse_db
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
-from forkpatch.paths import build_dir
-from forkpatch.runner import check_reachable, parse_db, run_tests
-from forkpatch.series import parse_version, series_for, supported_lines
-from forkpatch.tree import checkout, default_dest, export, read_version
+from forkpatch.paths import build_dir, patches_dir
+from forkpatch.runner import check_driver, run_tests
+from forkpatch.series import (
+    parse_version,
+    series_for,
+    series_named,
+    supported_lines,
+)
+from forkpatch.tree import checkout, default_dest, export, pristine_root, read_version
+from forkpatch.wheel import build_wheel, local_label
+
+log = logging.getLogger("forkpatch")
 
 DESCRIPTION = """\
 Patch series that make Django's QuerySet.aiterator() honour prefetch_related()
@@ -23,98 +41,334 @@ Typical use:
   forkpatch checkout 4.2.30             make build/trees/4.2.30 (sdist + git am)
   forkpatch test 4.2.30 --db postgres://postgres@127.0.0.1:5432/forkpatch
   forkpatch export build/trees/4.2.30   write the tree's commits to patches/4.2.x
+
+The series come from --patches DIR, else FORKPATCH_PATCHES, else the ones that
+ship with forkpatch; each command says which. The package index is
+FORKPATCH_INDEX_URL (else PIP_INDEX_URL, else PyPI), for release lists,
+downloads and every pip install.
+"""
+
+VERSION_HELP = "a Django release, e.g. 4.2.30 (pre-releases too: 6.2a1, 6.2rc1)"
+DB_HELP = (
+    "sqlite (default), postgres://USER@HOST:PORT/NAME or mysql://USER@HOST:PORT/NAME; "
+    "test databases are named test_NAME_VERSION"
+)
+PYTHON_HELP = (
+    "interpreter to use (default: one the release supports; env FORKPATCH_PYTHON)"
+)
+
+CHECKOUT_DESCRIPTION = """\
+Download Django VERSION's sdist (checked against the sha256 the package index
+publishes, then cached), commit it pristine in a new git repository and apply
+the release line's series with git am, one commit per patch. Prints the tree's
+path. Nothing is left behind on failure.
+
+With --git DIR, apply a series to an existing Django git clone instead (a
+contributor's clone of main, say): a new branch forkpatch/<series> is made from
+REF (default HEAD) and the series goes onto it with git am --3way, committed
+with your own git identity. The series is the one covering the clone's
+django/__init__.py version (a development version such as 6.2.dev takes the
+series folder named main), or --series NAME. On a conflict the clone is left
+exactly as it was. Then: forkpatch test --tree DIR.
+"""
+
+TEST_DESCRIPTION = """\
+Run the tree's tests/runtests.py in a virtual environment made for the release
+(a Python it supports, its requirements and the database driver). Default
+labels: async, prefetch_related and every app the series touches. Arguments
+after -- go to runtests.py (e.g. -- --parallel 1). Exits with runtests' status.
+
+Before anything is set up, the database server must answer and a driver that
+is compiled on install (mysqlclient) must find pkg-config and its headers;
+then a login with the URL's user is tried.
+"""
+
+VERIFY_DESCRIPTION = """\
+For each VERSION (default: the newest release of every line the series cover):
+a fresh checkout under build/verify/, then runtests.py with the default labels
+on each --db, its output in build/verify/VERSION-DATABASE.log while a status
+line counts the tests. Prints version, database, tests run, result and seconds
+(the whole row: checkout, environment and tests); exits non-zero if any run
+failed. The first run of every line costs most: about 8.5 minutes, 1.7 GB
+under build/ and 164 MB of downloads in the cache, for all eight lines.
+"""
+
+EXPORT_DESCRIPTION = """\
+Write the commits on top of the pristine sdist as git format-patch files and a
+series file into the series folder of the tree's release (or --out). A
+checkout followed by an export changes nothing; a patch whose only change is
+its [PATCH n/m] counter is left as it was. Each file is reported new, changed
+or removed; a new --out folder gets the series' local-version file, and when
+the series changed you are reminded to bump it.
+
+--ticket NAME=NUMBER fills in a ticket number first: commit subjects written
+as "Fixed #NAME -- ..." and docs saying :ticket:`NAME` get the number, in the
+messages and the files of every commit of the tree (NAME is upper-cased), so
+tree and patches stay consistent. A NAME no commit mentions is an error, and
+nothing is changed.
+
+Commits keep their authors; a commit whose author address is a placeholder
+(@example.com, @localhost) gets a warning.
+"""
+
+VENDOR_HELP = "apply the release's patch series to a vendored Django (or a Django checkout)"
+
+VENDOR_DESCRIPTION = """\
+Apply the patch series of PATH's Django release to PATH, the folder that holds
+the django package: a project's vendor folder (myproject/vendor with django/ in
+it) or a Django checkout (django/, tests/, docs/ at its top). The release is read
+from django/__init__.py.
+
+What goes in:
+  - a full Django checkout (PATH has tests/runtests.py): the whole series;
+  - the django package only: only the hunks under django/. The series' tests and
+    docs are left out, and a patch that changes nothing under django/ is skipped;
+    the output says so.
+
+How:
+  - PATH's files are tracked by git (PATH may be a subfolder of your project's
+    repository): git am --3way --directory=<PATH from the repository top>
+    [--include=<PATH>/django/*], one commit per patch with the patch's author
+    and message. Your working tree under PATH must be clean and the index must
+    have nothing staged.
+  - otherwise: the files under PATH are changed in place (git apply), no commits.
+
+All or nothing: every patch is first applied to a scratch copy (a temporary git
+index, or a temporary folder); PATH is touched only if the whole series goes in.
+On a conflict, uncommitted changes, or a folder that is not a supported Django,
+it stops with a one-line message naming the patch and the file, and every file
+is as it was. A series that is already applied is reported and left alone.
+
+--reverse takes the series out again: in git as new commits, one per patch,
+newest first (Revert "<subject>"), so history is never rewritten; elsewhere by
+changing the files back.
+"""
+
+VENDOR_EPILOG = """\
+examples:
+  forkpatch vendor myproject/vendor --check   say what would happen
+  forkpatch vendor myproject/vendor           apply (commits if in git)
+  forkpatch vendor myproject/vendor --reverse take the series out again
+"""
+
+WHEEL_HELP = "build a reproducible wheel of a patched Django release"
+
+WHEEL_DESCRIPTION = """\
+Build a wheel of Django VERSION with its release line's patch series applied:
+the sdist plus the series is checked out in a temporary folder (as forkpatch
+checkout does) and built there. Prints the wheel's path.
+
+Local version (PEP 440): VERSION+LABEL, e.g. 4.2.30+{label}. LABEL is
+the first line of patches/<line>/local-version if the series folder has that
+file (bump it whenever the series changes), else
+aiterprefetch.<number of patches in the series>. The installed package reports
+it everywhere: django.__version__, django.get_version(), python -m django
+--version and importlib.metadata.version("django"). The build copy's
+django/utils/version.py also records the series name and digest
+(FORKPATCH_SERIES, FORKPATCH_DIGEST). The series itself is not changed.
+
+Reproducible: the same release, series and forkpatch give the same bytes. The
+build runs python -m build --wheel --no-isolation in build/venvs/wheel-build-*
+with pinned setuptools, wheel and build; the wheel package dates every entry
+SOURCE_DATE_EPOCH (set to the newest patch's date) and orders them, and every
+file is given mode 644 or 755 first.
+
+A wheel of that name already in DIR with other contents is an error (the
+series changed without a new LABEL); with the same contents it is left as is.
+Nothing is written to DIR unless the build succeeds.
+"""
+
+WHEEL_EPILOG = """\
+example:
+  forkpatch wheel 4.2.30 -o dist/
+  python -m pip install dist/django-4.2.30+{label}-py3-none-any.whl
 """
 
 
-def log(message):
-    print(f"forkpatch: {message}", file=sys.stderr, flush=True)
+class _Stderr(logging.Handler):
+    """forkpatch: MESSAGE on whatever sys.stderr is when the message comes."""
+
+    def emit(self, record):
+        level = "warning: " if record.levelno >= logging.WARNING else ""
+        sys.stderr.write(f"forkpatch: {level}{record.getMessage()}\n")
+        sys.stderr.flush()
+
+
+def _setup_logging():
+    for handler in list(log.handlers):
+        if isinstance(handler, _Stderr):
+            log.removeHandler(handler)
+    log.addHandler(_Stderr())
+    log.setLevel(logging.INFO)
+
+
+def _series_root(args):
+    root, how = patches_dir(args.patches)
+    if not root.is_dir():
+        raise ForkpatchError(f"the series folder {root} ({how}) does not exist.")
+    log.info(f"series from {root} ({how})")
+    return root
+
+
+def _tree_series(tree, root):
+    """The series a tree was made with (recorded by checkout), else its version's."""
+    version = read_version(tree)
+    name = git("config", "forkpatch.series", cwd=tree, check=False).stdout.strip()
+    return version, series_named(name, root) if name else series_for(version, root)
 
 
 def cmd_checkout(args):
-    path = checkout(args.version, args.dest, log=log)
-    print(path)
+    root = _series_root(args)
+    if args.git:
+        version = clone.clone_version(args.git, args.ref)
+        series = (
+            series_named(args.series, root) if args.series else series_for(version, root)
+        )
+        branch = clone.apply_to_clone(args.git, series, args.ref)
+        log.info(
+            f"{args.git} (Django {version}) is on {branch} with {series.label}; "
+            f"run its tests with: forkpatch test --tree {args.git}"
+        )
+        print(branch)
+        return 0
+    version = parse_version(args.version)
+    series = series_named(args.series, root) if args.series else series_for(version, root)
+    dest = Path(args.dest) if args.dest else default_dest(build_dir(), version)
+    print(checkout(version, series, dest))
     return 0
 
 
-def _tree_for(version, tree):
-    """The tree to test: --tree, or build/trees/VERSION, checked out if missing."""
-    series = series_for(version)
-    if tree:
-        return tree, series
-    tree = default_dest(version)
-    if not tree.exists():
-        log(f"{tree} does not exist yet: checking it out")
-        checkout(str(version), tree, log=log)
-        return tree, series
-    recorded = git("config", "forkpatch.digest", cwd=tree, check=False).stdout.strip()
-    if recorded and recorded != series.digest():
-        log(
-            f"note: patches/{series.name} changed since {tree} was checked out; "
-            "testing the tree as it is (export it, or check it out again)"
-        )
-    return tree, series
+def _split_runtests_args(items):
+    """LABELs, then (after --) runtests.py's own options, which start with a dash."""
+    for at, item in enumerate(items):
+        if item.startswith("-"):
+            return items[:at], items[at:]
+    return items, []
 
 
 def cmd_test(args):
+    labels, extra = _split_runtests_args(
+        [*([args.version] if args.version else []), *args.labels]
+    )
+    if not args.tree:
+        if not labels:
+            raise ForkpatchError("test needs a VERSION or --tree DIR.")
+        version = parse_version(labels.pop(0))
     db = parse_db(args.db)
     check_reachable(db)
+    check_driver(db)
+    root = _series_root(args)
+    build = build_dir()
     if args.tree:
-        version = read_version(args.tree)
-        if args.version:  # With --tree, every positional is a test label.
-            args.labels.insert(0, args.version)
+        tree = Path(args.tree)
+        version, series = _tree_series(tree, root)
     else:
-        version = parse_version(args.version)
-    tree, series = _tree_for(version, args.tree)
+        series = series_for(version, root)
+        tree = default_dest(build, version)
+        if not tree.exists():
+            log.info(f"{tree} does not exist yet: checking it out")
+            checkout(version, series, tree)
+        else:
+            recorded = git("config", "forkpatch.digest", cwd=tree, check=False)
+            if recorded.stdout.strip() not in ("", series.digest()):
+                log.info(
+                    f"note: {series.label} changed since {tree} was checked out; "
+                    "testing the tree as it is (export it, or check it out again)"
+                )
     status, _ = run_tests(
-        tree, version, series, db, args.labels, args.runtests_args, args.python, log
+        build, tree, version, series, db, labels, extra, args.python
     )
     return status
 
 
 def cmd_verify(args):
+    root = _series_root(args)
     if args.versions:
         versions = [parse_version(v) for v in args.versions]
     else:
-        versions = [sdist.newest(line) for line in supported_lines()]
+        versions = [sdist.newest(line) for line in supported_lines(root)]
     databases = [parse_db(db) for db in (args.db or ["sqlite"])]
     for db in databases:
         check_reachable(db)
+        check_driver(db)
+    build = build_dir()
     rows = []
     for version in versions:
-        series = series_for(version)
-        tree = build_dir() / "verify" / str(version)
+        start = time.monotonic()
+        series = series_for(version, root)
+        tree = build / "verify" / str(version)
         shutil.rmtree(tree, ignore_errors=True)
-        log(f"Django {version}: checking out patches/{series.name}")
-        checkout(str(version), tree, log=log)
+        log.info(f"Django {version}: checking out {series.label}")
+        try:
+            checkout(version, series, tree)
+        except ForkpatchError as exc:
+            seconds = f"{time.monotonic() - start:.0f}"
+            rows += [(str(version), db.vendor, "0", f"ERROR: {exc}", seconds)
+                     for db in databases]  # fmt: skip
+            continue
         for db in databases:
-            start = time.monotonic()
+            output = build / "verify" / f"{version}-{db.vendor}.log"
             try:
                 status, ran = run_tests(
-                    tree, version, series, db, python=args.python, log=log
+                    build, tree, version, series, db, python=args.python, output=output
                 )
-                result = "passed" if status == 0 else f"FAILED (exit {status})"
+                result = "passed" if status == 0 else f"FAILED (exit {status}; {output})"
             except ForkpatchError as exc:
-                ran, result, status = 0, f"ERROR: {exc}", 2
-            rows.append(
-                (
-                    str(version),
-                    db.vendor,
-                    str(ran),
-                    result,
-                    f"{time.monotonic() - start:.0f}",
-                )
-            )
+                ran, result = 0, f"ERROR: {exc}"
+            # A row's seconds run from where the previous row ended: the first row
+            # of a release includes its checkout, every row its environment.
+            end = time.monotonic()
+            rows.append((str(version), db.vendor, str(ran), result, f"{end - start:.0f}"))
+            start = end
+    print_table(rows)
+    return 0 if all(row[3] == "passed" for row in rows) else 1
+
+
+def print_table(rows):
+    """version, database, tests run, result, seconds: one line a row."""
     header = ("version", "database", "tests run", "result", "seconds")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    return 0 if all(r[3] == "passed" for r in rows) else 1
 
 
 def cmd_export(args):
-    export(args.tree, args.out, log=log)
+    root = _series_root(args)
+    tree = Path(args.tree)
+    filled = dict(tickets.parse_ticket(text) for text in args.ticket or [])
+    if not (tree / ".git").exists():
+        raise ForkpatchError(f"{tree} is not a git tree made by forkpatch checkout.")
+    _, series = _tree_series(tree, root)
+    if filled:
+        tickets.fill_tickets(tree, pristine_root(tree), filled)
+    export(tree, Path(args.out) if args.out else series.path, source=series)
     return 0
+
+
+def cmd_vendor(args):
+    target = vendor.inspect_target(args.path)
+    series = series_for(target.version, _series_root(args))
+    print(vendor.run(target, series, check=args.check, reverse=args.reverse))
+    return 0
+
+
+def cmd_wheel(args):
+    version = parse_version(args.version)
+    series = series_for(version, _series_root(args))
+    build = build_dir()
+    outdir = Path(args.output) if args.output else build / "wheels"
+    print(build_wheel(build, version, series, outdir))
+    return 0
+
+
+def _example_label():
+    """The local version label of the shipped 4.2.x series, for the help's example."""
+    try:
+        root, _ = patches_dir()
+        return local_label(series_for(Version("4.2.30"), root))
+    except (ForkpatchError, OSError):
+        return "aiterprefetch.1"
 
 
 def build_parser():
@@ -124,101 +378,178 @@ def build_parser():
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=__version__)
+    patches_help = (
+        "the folder of series to use (default: env FORKPATCH_PATCHES, else the "
+        "series shipped with forkpatch)"
+    )
+    parser.add_argument("--patches", metavar="DIR", help=patches_help)
+    # Also after the command (forkpatch checkout 4.2.30 --patches DIR).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--patches", metavar="DIR", default=argparse.SUPPRESS, help=patches_help
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
+    def command(name, func, help, description, epilog=None, usage=None):
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=description,
+            epilog=epilog,
+            usage=usage,
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = command(
         "checkout",
-        help="make the patched source tree of a Django release",
-        description="Download Django VERSION's sdist (checked against the sha256 the "
-        "package index publishes, then cached), commit it pristine in a new git "
-        "repository and apply the release line's series with git am, one commit "
-        "per patch. Prints the tree's path. Nothing is left behind on failure.",
+        cmd_checkout,
+        "make the patched source tree of a Django release (or patch a Django clone)",
+        CHECKOUT_DESCRIPTION,
+        usage="forkpatch checkout [-h] VERSION [--dest DIR] [--series NAME]\n"
+        "       forkpatch checkout [-h] --git DIR [--ref REF] [--series NAME]",
     )
-    p.add_argument("version", metavar="VERSION", help="a Django release, e.g. 4.2.30")
+    p.add_argument("version", metavar="VERSION", nargs="?", help=VERSION_HELP)
     p.add_argument(
-        "--dest",
-        metavar="DIR",
-        help="where to make the tree (default: build/trees/VERSION)",
+        "--dest", metavar="DIR", help="where to make the tree (default: build/trees/VERSION)"
     )
-    p.set_defaults(func=cmd_checkout)
+    p.add_argument(
+        "--git", metavar="DIR", help="apply the series to this Django git clone instead"
+    )
+    p.add_argument(
+        "--ref", default="HEAD", help="with --git: the commit to branch from (default HEAD)"
+    )
+    p.add_argument(
+        "--series", metavar="NAME", help="the series folder to apply (e.g. main, 6.1.x)"
+    )
 
-    db_help = (
-        "sqlite (default), postgres://USER@HOST:PORT/NAME or mysql://USER@HOST:PORT/NAME; "
-        "test databases are named test_NAME_VERSION"
-    )
-    python_help = (
-        "interpreter to use (default: one the release supports; env FORKPATCH_PYTHON)"
-    )
-    p = sub.add_parser(
+    p = command(
         "test",
-        help="run Django's own runtests.py on a patched tree",
-        description="Run the tree's tests/runtests.py in a virtual environment made for "
-        "the release (a Python it supports, its requirements and the database driver). "
-        "Default labels: async, prefetch_related and every app the series touches. "
-        "Arguments after -- go to runtests.py (e.g. -- --parallel 1). "
-        "Exits with runtests' status.",
+        cmd_test,
+        "run Django's own runtests.py on a patched tree",
+        TEST_DESCRIPTION,
+        usage="forkpatch test [-h] [--db URL] [--tree DIR] [--python PATH] "
+        "[VERSION] [LABEL ...] [-- RUNTESTS-ARGS ...]",
     )
-    p.add_argument("version", metavar="VERSION", nargs="?", help="a Django release")
     p.add_argument(
-        "labels", metavar="LABEL", nargs="*", help="test labels for runtests.py"
+        "version",
+        metavar="VERSION",
+        nargs="?",
+        help="a Django release; its tree is build/trees/VERSION, checked out if "
+        "missing (with --tree, a first LABEL)",
     )
-    p.add_argument("--db", default="sqlite", metavar="URL", help=db_help)
     p.add_argument(
-        "--tree", metavar="DIR", help="test this tree (default: build/trees/VERSION)"
+        "labels",
+        metavar="LABEL",
+        nargs="*",
+        help="test labels for runtests.py (default: async, prefetch_related and the "
+        "apps the series touches)",
     )
-    p.add_argument("--python", metavar="PATH", help=python_help)
-    p.set_defaults(func=cmd_test, runtests_args=[])
+    p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
+    p.add_argument(
+        "--tree",
+        metavar="DIR",
+        help="test this tree: a checkout, or a clone made by checkout --git "
+        "(default: build/trees/VERSION)",
+    )
+    p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
-    p = sub.add_parser(
+    p = command(
         "verify",
-        help="check out and test releases, and print a summary table",
-        description="For each VERSION (default: the newest release of every line "
-        "patches/ covers): a fresh checkout under build/verify/, then runtests.py with "
-        "the default labels on each --db. Prints version, database, tests run, result "
-        "and seconds; exits non-zero if any run failed.",
+        cmd_verify,
+        "check out and test releases, and print a summary table",
+        VERIFY_DESCRIPTION,
     )
-    p.add_argument("versions", metavar="VERSION", nargs="*")
     p.add_argument(
-        "--db", action="append", metavar="URL", help=db_help + "; repeatable"
+        "versions",
+        metavar="VERSION",
+        nargs="*",
+        help="Django releases (default: the newest of every line)",
     )
-    p.add_argument("--python", metavar="PATH", help=python_help)
-    p.set_defaults(func=cmd_verify)
+    p.add_argument("--db", action="append", metavar="URL", help=DB_HELP + "; repeatable")
+    p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
-    p = sub.add_parser(
+    p = command(
         "export",
-        help="write a tree's commits back to patches/<line>/",
-        description="Write the commits on top of the pristine sdist as git format-patch "
-        "files and a series file into the series folder of the tree's release (or "
-        "--out). A checkout followed by an export changes nothing.",
+        cmd_export,
+        "write a tree's commits back to its series folder",
+        EXPORT_DESCRIPTION,
     )
-    p.add_argument("tree", metavar="TREE")
     p.add_argument(
-        "--out", metavar="DIR", help="series folder (default: the tree's line)"
+        "tree", metavar="TREE", help="a tree made by forkpatch checkout (and edited)"
     )
-    p.set_defaults(func=cmd_export)
+    p.add_argument(
+        "--out", metavar="DIR", help="series folder (default: the tree's series)"
+    )
+    p.add_argument(
+        "--ticket",
+        action="append",
+        metavar="NAME=NUMBER",
+        help="fill in a ticket number for the placeholder #NAME; repeatable",
+    )
 
-    vendor.add_parser(sub)
-    wheel.add_parser(sub)
+    p = command("vendor", cmd_vendor, VENDOR_HELP, VENDOR_DESCRIPTION, VENDOR_EPILOG)
+    p.add_argument(
+        "path",
+        metavar="PATH",
+        help="the folder that holds django/ (a vendor folder or a Django checkout)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="say what would happen (or what stops it); change nothing",
+    )
+    p.add_argument(
+        "--reverse",
+        action="store_true",
+        help="take the series out again (in git: new revert commits)",
+    )
+
+    label = _example_label()
+    p = command(
+        "wheel",
+        cmd_wheel,
+        WHEEL_HELP,
+        WHEEL_DESCRIPTION.format(label=label),
+        WHEEL_EPILOG.format(label=label),
+    )
+    p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="where to put the wheel (default: build/wheels)",
+    )
     return parser
 
 
-def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    passthrough = []
-    if "--" in argv:
-        at = argv.index("--")
-        argv, passthrough = argv[:at], argv[at + 1 :]
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if passthrough:
-        if args.command != "test":
-            parser.error("arguments after -- are for `forkpatch test` only")
-        args.runtests_args = passthrough
+def _check_combination(parser, args):
+    if args.command == "checkout":
+        if args.git and args.version:
+            parser.error("checkout takes a VERSION or --git DIR, not both")
+        if not (args.git or args.version):
+            parser.error("checkout needs a VERSION or --git DIR")
+        if args.git and args.dest:
+            parser.error("--dest is for a checkout of a VERSION; --git works in DIR")
+        if args.ref != "HEAD" and not args.git:
+            parser.error("--ref goes with --git DIR")
     if args.command == "test" and not (args.version or args.tree):
         parser.error("test needs a VERSION or --tree DIR")
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_combination(parser, args)
+    _setup_logging()
     try:
         return args.func(args)
     except ForkpatchError as exc:
+        print(f"forkpatch: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
         print(f"forkpatch: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

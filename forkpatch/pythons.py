@@ -9,10 +9,10 @@ import functools
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from forkpatch import proc
 from forkpatch.errors import ForkpatchError
 
 CLASSIFIER_RE = re.compile(r"Programming Language :: Python :: (\d+)\.(\d+)\b")
@@ -34,17 +34,14 @@ def supported_pythons(tree):
 def version_of(executable):
     """(major, minor) of an interpreter, or None if it does not run."""
     try:
-        proc = subprocess.run(
-            [str(executable), "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
+        result = proc.run(
+            [executable, "-c", "import sys; print(*sys.version_info[:2])"],
+            what=f"{executable}",
             timeout=30,
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except ForkpatchError:
         return None
-    if proc.returncode:
-        return None
-    major, minor = proc.stdout.split()
+    major, minor = result.stdout.split()
     return int(major), int(minor)
 
 
@@ -53,9 +50,9 @@ def pyenv_root():
     if root:
         return Path(root)
     if shutil.which("pyenv"):
-        proc = subprocess.run(["pyenv", "root"], capture_output=True, text=True)
-        if proc.returncode == 0 and proc.stdout.strip():
-            return Path(proc.stdout.strip())
+        result = proc.run(["pyenv", "root"], what="pyenv root", check=False)
+        if result.returncode == 0 and result.stdout.strip():
+            return Path(result.stdout.strip())
     return Path.home() / ".pyenv"
 
 

@@ -1,90 +1,108 @@
-"""Running a tree's own tests/runtests.py in a virtual environment made for it."""
+"""Running a tree's own tests/runtests.py in a virtual environment made for it.
+
+Before anything is set up, the database is checked: the server must answer, and a
+driver that has to be compiled (mysqlclient) must find what it compiles against.
+Once the environment exists, a login with the URL's user is tried, so a refused
+login is one line rather than Django's traceback.
+"""
 
 import configparser
+import json
+import logging
 import os
 import re
-import socket
-import subprocess
+import shutil
 import sys
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
-import dj_database_url
 from packaging.version import Version
 
+from forkpatch import proc
 from forkpatch.errors import ForkpatchError
-from forkpatch.paths import build_dir
+from forkpatch.progress import Status
 from forkpatch.pythons import find_python, version_of
+from forkpatch.sdist import index_url
+from forkpatch.venv import Venv
+
+log = logging.getLogger(__name__)
 
 #: Apps run on every line: the feature's own, whatever the series touches.
 BASE_APPS = ["async", "prefetch_related"]
 
-DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 RAN_RE = re.compile(r"^Ran (\d+) tests? in", re.MULTILINE)
+#: One line per test at verbosity 2: "test_x (app.tests.T.test_x) ... ok".
+TEST_LINE_RE = re.compile(r"^\S.* \.\.\. ")
+
+#: pkg-config names mysqlclient's build looks for.
+MYSQL_PKG_CONFIG = ("mysqlclient", "mariadb", "libmariadb", "perconaserverclient")
+
+MYSQL_HINT = (
+    "; mysqlclient is compiled on install and needs pkg-config, a C compiler and "
+    "the MariaDB client headers (apt-get install pkg-config gcc libmariadb-dev)"
+)
+
+#: Run with the environment's Python and the tree on sys.path: connect as the URL says.
+LOGIN_CHECK = """\
+import json, sys
+import django
+from django.conf import settings
+settings.configure(DATABASES={"default": json.loads(sys.argv[1])})
+django.setup()
+from django.db import connection
+try:
+    with connection._nodb_cursor():
+        pass
+except Exception as exc:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    print(text, file=sys.stderr)
+    sys.exit(1)
+"""
 
 
-@dataclass(frozen=True)
-class Database:
-    """What --db named: sqlite, or a server reached by URL."""
-
-    vendor: str
-    url: str | None = None
-
-
-def parse_db(text):
-    """sqlite (the default), postgres://... or mysql://... as a Database."""
-    if text in (None, "", "sqlite"):
-        return Database("sqlite")
-    try:
-        config = dj_database_url.parse(text)
-    except Exception as exc:  # dj-database-url raises several types.
-        raise ForkpatchError(f"cannot read the database URL {text!r}: {exc}")
-    engine = config.get("ENGINE", "")
-    for vendor in ("postgresql", "mysql", "sqlite3"):
-        if engine == f"django.db.backends.{vendor}":
-            break
-    else:
-        raise ForkpatchError(
-            f"{text!r} is not a PostgreSQL, MySQL/MariaDB or SQLite URL "
-            "(try sqlite, postgres://postgres@127.0.0.1:5432/forkpatch or "
-            "mysql://root@127.0.0.1:3306/forkpatch)."
-        )
-    if vendor == "sqlite3":
-        return Database("sqlite")
-    return Database(vendor, text)
+def driver_requirements(db, version):
+    if db.vendor == "postgresql":
+        # Django supports psycopg 3 from 4.2 on; 4.1 knows psycopg2 only.
+        return ["psycopg2-binary"] if version < Version("4.2") else ["psycopg[binary]"]
+    if db.vendor == "mysql":
+        return ["mysqlclient"]
+    return []
 
 
-def check_reachable(db, timeout=5):
-    """Fail in one line, before any set-up, when a database server does not answer."""
-    if db.vendor == "sqlite":
+def check_driver(db):
+    """Fail in one line, before any set-up, when the driver cannot be built here."""
+    if db.vendor != "mysql" or os.environ.get("MYSQLCLIENT_CFLAGS"):
         return
-    config = dj_database_url.parse(db.url)
-    host = config.get("HOST") or "127.0.0.1"
-    port = int(config.get("PORT") or DEFAULT_PORTS[db.vendor])
-    if host.startswith("/"):
-        return  # A Unix socket: the driver will say if it is not there.
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except OSError as exc:
+    missing = []
+    if not shutil.which("pkg-config"):
+        missing.append("pkg-config")
+    elif not any(
+        proc.run(["pkg-config", "--exists", name], what="pkg-config", check=False)
+        .returncode == 0
+        for name in MYSQL_PKG_CONFIG
+    ):
+        missing.append("the MariaDB client headers (libmariadb-dev)")
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        missing.append("a C compiler")
+    if missing:
         raise ForkpatchError(
-            f"the {db.vendor} server at {host}:{port} does not answer ({exc.strerror or exc}); "
-            "start it, or run on SQLite with --db sqlite."
+            "the MySQL/MariaDB driver (mysqlclient) is compiled on install and needs "
+            f"{' and '.join(missing)}: apt-get install pkg-config gcc "
+            "libmariadb-dev; nothing was set up."
         )
 
 
-def settings_module(tree, db, version):
-    """Write a settings module for runtests.py --settings and return its folder and name."""
-    config = dj_database_url.parse(db.url)
-    name = config.get("NAME") or "forkpatch"
+def settings_module(build, db, version):
+    """Write a settings module for runtests.py --settings; its folder and name."""
+    name = db.settings["NAME"]
     tag = str(version).replace(".", "")
-    default = {**config, "NAME": name, "TEST": {"NAME": f"test_{name}_{tag}"}}
+    default = {**db.settings, "TEST": {"NAME": f"test_{name}_{tag}"}}
     other = {
-        **config,
+        **db.settings,
         "NAME": f"{name}_other",
         "TEST": {"NAME": f"test_{name}_{tag}_other"},
     }
-    folder = build_dir() / "settings"
+    folder = Path(build) / "settings"
     folder.mkdir(parents=True, exist_ok=True)
     module = f"forkpatch_{db.vendor}_{tag}"
     (folder / f"{module}.py").write_text(
@@ -104,103 +122,95 @@ def django_requirements(tree):
         )
         if deps:
             return list(deps)
-    setup_cfg = Path(tree) / "setup.cfg"
     parser = configparser.ConfigParser()
-    parser.read(setup_cfg)
+    parser.read(Path(tree) / "setup.cfg")
     text = parser.get("options", "install_requires", fallback="")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def driver_requirements(db, version):
-    if db.vendor == "postgresql":
-        # Django supports psycopg 3 from 4.2 on; 4.1 knows psycopg2 only.
-        return ["psycopg2-binary"] if version < Version("4.2") else ["psycopg[binary]"]
-    if db.vendor == "mysql":
-        return ["mysqlclient"]
-    return []
-
-
-def ensure_venv(tree, series_name, version, db, python=None, log=print):
-    """A virtual environment with the tree's requirements; made once and reused."""
+def release_venv(build, tree, series, db, version, python=None):
+    """The environment for a tree's tests: its Python, requirements and db driver."""
     interpreter = find_python(tree, python)
     major, minor = version_of(str(interpreter))
-    venv = build_dir() / "venvs" / f"{series_name}-py{major}.{minor}"
-    venv_python = venv / "bin" / "python"
-    wanted = sorted(
-        {*django_requirements(tree), "tblib", *driver_requirements(db, version)}
-    )
-    stamp = venv / "forkpatch-requirements.txt"
-    have = set(stamp.read_text().splitlines()) if stamp.is_file() else set()
-    if venv_python.is_file() and set(wanted) <= have:
-        return venv_python
-    if not venv_python.is_file():
-        log(f"creating {venv} with {interpreter} (Python {major}.{minor})")
-        proc = subprocess.run(
-            [str(interpreter), "-m", "venv", str(venv)], capture_output=True, text=True
-        )
-        if proc.returncode:
-            raise ForkpatchError(f"cannot create {venv}: {proc.stderr.strip()}")
-    log(f"installing into {venv.name}: {' '.join(wanted)}")
-    pip_install(venv_python, wanted, " ".join(wanted))
-    stamp.write_text("\n".join(sorted(have | set(wanted))) + "\n")
-    return venv_python
+    venv = Venv(Path(build) / "venvs" / f"{series.name}-py{major}.{minor}", interpreter)
+    wanted = {*django_requirements(tree), "tblib", *driver_requirements(db, version)}
+    hint = MYSQL_HINT if "mysqlclient" in wanted else ""
+    return venv.ensure(sorted(wanted), index_url(), hint=hint)
 
 
-def pip_install(python, arguments, what):
-    """pip install into an environment; a failure is one line naming what failed."""
-    proc = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", *arguments],
-        capture_output=True,
-        text=True,
+def check_login(venv_python, tree, db):
+    """One line, before the tests, when the server refuses the URL's login."""
+    if db.vendor == "sqlite":
+        return
+    result = proc.run(
+        [venv_python, "-c", LOGIN_CHECK, json.dumps(db.settings)],
+        what="the login check",
+        cwd=tree,
+        env=_env([tree]),
+        unset=UNSET,
+        check=False,
     )
-    if proc.returncode:
-        lines = [
-            line
-            for line in proc.stderr.splitlines()
-            if line.strip() and not line.startswith("WARNING")
-        ]
-        hint = ""
-        if "mysqlclient" in arguments and "pkg-config" in proc.stderr:
-            hint = " (mysqlclient needs pkg-config and libmariadb-dev: apt-get install them)"
+    if result.returncode:
+        user = db.settings.get("USER") or "the default user"
         raise ForkpatchError(
-            f"pip could not install {what}: {lines[-1] if lines else 'no output'}{hint}"
+            f"{db.where} refused the login as {user} "
+            f"({proc.last_line(result.stderr)}); check the URL's user, password "
+            "and database."
         )
 
 
-def run_tests(tree, version, series, db, labels=(), extra=(), python=None, log=print):
-    """Run tests/runtests.py of a tree; stream its output; return (status, tests run)."""
+def run_tests(build, tree, version, series, db, labels=(), extra=(), python=None,
+              output=None):  # fmt: skip
+    """Run tests/runtests.py of a tree; return (status, tests run).
+
+    Its output is streamed to stdout, or with output (a path) written there while
+    a status line counts the tests run so far.
+    """
     tree = Path(tree).resolve()
-    venv_python = ensure_venv(tree, series.name, version, db, python, log)
+    venv_python = release_venv(build, tree, series, db, version, python)
+    check_login(venv_python, tree, db)
     labels = list(labels) or sorted({*BASE_APPS, *series.test_apps()})
-    cmd = [str(venv_python), "runtests.py", *labels, "--noinput", *extra]
-    pythonpath = [str(tree)]
+    cmd = [venv_python, "runtests.py", *labels, "--noinput", *extra]
+    pythonpath = [tree]
     if db.vendor != "sqlite":
-        folder, module = settings_module(tree, db, version)
+        folder, module = settings_module(build, db, version)
         cmd += ["--settings", module]
-        pythonpath.append(str(folder))
-    log(f"running {' '.join(cmd[1:])} in {tree / 'tests'} on {db.vendor}")
-    env = {"PYTHONPATH": ":".join(pythonpath), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.Popen(
-        cmd,
-        cwd=tree / "tests",
-        env={**_clean_environ(), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = []
-    for line in proc.stdout:
-        sys.stdout.write(line)
-        output.append(line)
-    status = proc.wait()
-    ran = RAN_RE.findall("".join(output))
-    return status, int(ran[-1]) if ran else 0
+        pythonpath.append(folder)
+    if output is not None:
+        cmd += ["-v", "2"]
+    shown = " ".join(str(part) for part in cmd[1:])
+    log.info(f"running {shown} in {tree / 'tests'} on {db.vendor}")
+    if output is None:
+        result = proc.run(
+            cmd, what="runtests.py", cwd=tree / "tests", env=_env(pythonpath),
+            unset=UNSET, check=False, on_line=sys.stdout.write,
+        )  # fmt: skip
+    else:
+        with open(output, "w") as out, Status(f"Django {version} on {db.vendor}") as st:
+            count = 0
+
+            def on_line(line):
+                nonlocal count
+                out.write(line)
+                if TEST_LINE_RE.match(line):
+                    count += 1
+                    st.update(f"{count} tests run")
+
+            result = proc.run(
+                cmd, what="runtests.py", cwd=tree / "tests", env=_env(pythonpath),
+                unset=UNSET, check=False, on_line=on_line,
+            )  # fmt: skip
+    ran = RAN_RE.findall(result.stdout)
+    return result.returncode, int(ran[-1]) if ran else 0
 
 
-def _clean_environ():
-    """The environment without variables that would point runtests at other code."""
+#: Variables that would point the tree's Python at other code or settings.
+UNSET = ("DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV", "PYTHONHOME")
+
+
+def _env(pythonpath):
+    """PYTHONPATH for the tree's Python (with proc.run's unset=UNSET)."""
     return {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
+        "PYTHONPATH": os.pathsep.join(str(p) for p in pythonpath),
+        "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -3,47 +3,45 @@
 The tree is made as ``forkpatch checkout`` makes it (the release's sdist plus its
 series, one commit per patch) in a temporary folder, and built there.
 
-Local version (PEP 440): ``VERSION+LABEL``, for example ``4.2.30+aiterprefetch.3``.
-LABEL is the first line of ``patches/<line>/local-version`` when the series folder
-has one (bump it when a patch changes without the count changing), otherwise
-``aiterprefetch.<number of patches in the series>``. The version goes into the
-build copy only, never into the series: the copy's ``django/utils/version.py``
-gets a short block that records the series (``FORKPATCH_SERIES``,
-``FORKPATCH_DIGEST``: the series digest, ``FORKPATCH_LOCAL_VERSION``) and makes
-``get_version()`` of this Django's own version end in ``+LABEL``. So
-``django.__version__``, ``django.get_version()``, ``python -m django --version``
-and the package metadata (setuptools reads ``attr: django.__version__``), hence
-``importlib.metadata.version("django")``, all report the local version.
+Local version (PEP 440): ``VERSION+LABEL``, for example ``4.2.30+aiterprefetch.1``.
+LABEL is the first line of the series folder's ``local-version`` file when it has
+one, otherwise ``aiterprefetch.<number of patches in the series>``. The version
+goes into the build copy only: its ``django/utils/version.py`` gets a short block
+that records the series (``FORKPATCH_SERIES``, ``FORKPATCH_DIGEST``,
+``FORKPATCH_LOCAL_VERSION``) and makes ``get_version()`` of this Django's own
+version end in ``+LABEL``, so ``django.__version__``, ``get_version()``,
+``python -m django --version`` and the package metadata all report it.
 
-Reproducible: built with ``python -m build --wheel --no-isolation`` in a virtual
-environment holding pinned build tools (``PINNED``), with ``SOURCE_DATE_EPOCH`` =
-the commit time of the tree's newest patch (its author date) and
-``PYTHONHASHSEED=0``; the archive is then rewritten in a fixed order (package
-files by name, then ``.dist-info`` with ``RECORD`` last), every entry dated
-``SOURCE_DATE_EPOCH`` and with mode 644 (755 if executable). The same release,
-series and pins give the same bytes.
+Reproducible: ``python -m build --wheel --no-isolation`` in a virtual environment
+holding pinned build tools (``PINNED``). The wheel package writes reproducible
+archives itself (entries sorted, ``.dist-info`` last with ``RECORD`` at the end,
+every entry dated ``SOURCE_DATE_EPOCH``); forkpatch sets ``SOURCE_DATE_EPOCH`` to
+the newest patch's date, gives every file of the build copy mode 644 (755 if
+executable) and builds with umask 022, so modes are the same on every machine.
 """
 
-import argparse
+import logging
 import os
 import re
 import shutil
-import subprocess
+import stat
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
+from packaging.metadata import Metadata
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
+from forkpatch import proc
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
-from forkpatch.paths import build_dir
-from forkpatch.runner import pip_install
-from forkpatch.sdist import sha256_of
-from forkpatch.series import parse_version, series_for
+from forkpatch.sdist import index_url, sha256_of
 from forkpatch.tree import checkout
+from forkpatch.venv import Venv
+
+log = logging.getLogger(__name__)
 
 #: The build tools, pinned: a newer setuptools may write other metadata.
 PINNED = (
@@ -59,39 +57,6 @@ LABEL_RE = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)*")
 
 #: Zip archives cannot hold dates before 1980.
 ZIP_EPOCH_MIN = 315532800
-
-HELP = "build a reproducible wheel of a patched Django release"
-
-DESCRIPTION = """\
-Build a wheel of Django VERSION with its release line's patch series applied:
-the sdist plus the series is checked out in a temporary folder (as forkpatch
-checkout does) and built there. Prints the wheel's path.
-
-Local version (PEP 440): VERSION+LABEL, e.g. 4.2.30+aiterprefetch.3. LABEL is
-the first line of patches/<line>/local-version if the series folder has that
-file (bump it when a patch changes but the number of patches does not), else
-aiterprefetch.<number of patches in the series>. The installed package reports
-it everywhere: django.__version__, django.get_version(), python -m django
---version and importlib.metadata.version("django"). The build copy's
-django/utils/version.py also records the series name and digest
-(FORKPATCH_SERIES, FORKPATCH_DIGEST). The series itself is not changed.
-
-Reproducible: the same release, series and forkpatch give the same bytes. The
-build runs python -m build --wheel --no-isolation in build/venvs/wheel-build-*
-with pinned setuptools, wheel and build, SOURCE_DATE_EPOCH set to the newest
-patch's date, and the archive rewritten with a fixed file order, dates and
-modes.
-
-A wheel of that name already in DIR with other contents is an error (the
-series changed without a new LABEL); with the same contents it is left as is.
-Nothing is written to DIR unless the build succeeds.
-"""
-
-EPILOG = """\
-example:
-  forkpatch wheel 4.2.30 -o dist/
-  python -m pip install dist/django-4.2.30+aiterprefetch.3-py3-none-any.whl
-"""
 
 VERSION_BLOCK = '''
 
@@ -134,9 +99,7 @@ def local_label(series):
         return text
     count = len(series.patches)
     if not count:
-        raise ForkpatchError(
-            f"patches/{series.name} has no patches; there is nothing to build."
-        )
+        raise ForkpatchError(f"{series.label} has no patches; there is nothing to build.")
     return f"aiterprefetch.{count}"
 
 
@@ -162,27 +125,11 @@ def stamp_version(tree, version, series, label, digest):
     )
 
 
-def build_python(log=print):
-    """The Python of build/venvs/wheel-build-pyX.Y, with the pinned build tools."""
+def build_venv(build):
+    """The environment with the pinned build tools, made once for this Python."""
     major, minor = sys.version_info[:2]
-    venv = build_dir() / "venvs" / f"wheel-build-py{major}.{minor}"
-    python = venv / "bin" / "python"
-    stamp = venv / "forkpatch-build-requirements.txt"
-    wanted = "".join(f"{req}\n" for req in PINNED)
-    if python.is_file() and stamp.is_file() and stamp.read_text() == wanted:
-        return python
-    log(f"creating {venv} with {' '.join(PINNED)}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "venv", "--clear", str(venv)],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode:
-        last = (proc.stderr.strip() or proc.stdout.strip() or "no output").splitlines()
-        raise ForkpatchError(f"cannot create {venv}: {last[-1]}")
-    pip_install(python, ["--no-deps", *PINNED], f"the build tools ({' '.join(PINNED)})")
-    stamp.write_text(wanted)
-    return python
+    venv = Venv(Path(build) / "venvs" / f"wheel-build-py{major}.{minor}", sys.executable)
+    return venv.ensure(PINNED, index_url(), exact=True, pip_options=["--no-deps"])
 
 
 def source_date_epoch(tree):
@@ -191,83 +138,71 @@ def source_date_epoch(tree):
     return max(stamp, ZIP_EPOCH_MIN)
 
 
+def fix_modes(tree):
+    """Every file 644, or 755 if executable: modes that do not depend on a umask."""
+    for path in Path(tree).rglob("*"):
+        if path.is_symlink() or ".git" in path.relative_to(tree).parts[:1]:
+            continue
+        executable = path.is_dir() or path.stat().st_mode & stat.S_IXUSR
+        path.chmod(0o755 if executable else 0o644)
+
+
 def run_build(python, tree, outdir, epoch, version):
     """python -m build --wheel --no-isolation; the path of the one wheel it made."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
-        and not key.startswith(("SETUPTOOLS_", "DISTUTILS_", "_PYPROJECT_HOOKS"))
-    }
-    env.update(
-        SOURCE_DATE_EPOCH=str(epoch),
-        PYTHONHASHSEED="0",
-        PYTHONDONTWRITEBYTECODE="1",
-        LC_ALL="C.UTF-8",
-        TZ="UTC",
-    )
-    cmd = [
-        str(python), "-m", "build", "--wheel", "--no-isolation",
-        "--outdir", str(outdir), str(tree),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    fix_modes(tree)
+    proc.run(
+        [python, "-m", "build", "--wheel", "--no-isolation", "--outdir", outdir, tree],
+        what=f"building the wheel of Django {version}",
+        cwd=tree,
+        env={
+            "SOURCE_DATE_EPOCH": str(epoch),
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "LC_ALL": "C.UTF-8",
+            "TZ": "UTC",
+        },
+        unset=[
+            key for key in os.environ
+            if key in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")
+            or key.startswith(("SETUPTOOLS_", "DISTUTILS_", "_PYPROJECT_HOOKS"))
+        ],
+        umask=0o022,
+    )  # fmt: skip
     wheels = sorted(Path(outdir).glob("*.whl"))
-    if proc.returncode or len(wheels) != 1:
-        output = (proc.stdout + "\n" + proc.stderr).splitlines()
-        errors = [line for line in output if "error" in line.lower()]
-        last = errors or [line for line in output if line.strip()] or ["no output"]
+    if len(wheels) != 1:
         raise ForkpatchError(
-            f"building the wheel of Django {version} failed: {last[-1].strip()}"
+            f"building the wheel of Django {version} made {len(wheels)} wheels, not one."
         )
     return wheels[0]
 
 
-def _entry_order(name):
-    in_dist_info = ".dist-info/" in name and "/" not in name.split(".dist-info/")[0]
-    return (in_dist_info, in_dist_info and name.endswith("/RECORD"), name)
-
-
-def normalise(source, dest, epoch):
-    """Rewrite a wheel with a fixed entry order, dates and modes (same contents)."""
-    date_time = time.gmtime(epoch)[:6]
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(dest, "w") as zout:
-        for info in sorted(zin.infolist(), key=lambda i: _entry_order(i.filename)):
-            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
-            entry.create_system = 3  # Unix, so the mode below is read.
-            if info.is_dir():
-                entry.external_attr = (0o40755 << 16) | 0x10
-                zout.writestr(entry, b"")
-                continue
-            executable = (info.external_attr >> 16) & 0o111
-            entry.external_attr = (0o100000 | (0o755 if executable else 0o644)) << 16
-            zout.writestr(
-                entry,
-                zin.read(info),
-                compress_type=zipfile.ZIP_DEFLATED,
-                compresslevel=6,
-            )
-
-
 def wheel_version(path):
-    """The Version field of a wheel's METADATA."""
+    """The version a wheel's name and its METADATA give (they must agree)."""
+    path = Path(path)
+    try:
+        _, from_name, _, _ = parse_wheel_filename(path.name)
+    except InvalidWheelFilename as exc:
+        raise ForkpatchError(f"{path.name} is not a wheel's name ({exc}).")
     with zipfile.ZipFile(path) as whl:
         names = [
             n for n in whl.namelist() if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)
         ]
         if len(names) != 1:
             raise ForkpatchError(f"{path.name} has no single .dist-info/METADATA.")
-        for line in whl.read(names[0]).decode("utf-8").splitlines():
-            if line.startswith("Version:"):
-                return line.partition(":")[2].strip()
-    raise ForkpatchError(f"{path.name}'s METADATA has no Version.")
+        metadata = Metadata.from_email(whl.read(names[0]), validate=False)
+    if metadata.version != from_name:
+        raise ForkpatchError(
+            f"{path.name}'s METADATA says version {metadata.version}, its name {from_name}."
+        )
+    return str(metadata.version)
 
 
-def _place(wheel, outdir, log):
+def _place(wheel, outdir):
     """Copy the finished wheel into outdir; refuse to replace a different one."""
     dest = outdir / wheel.name
     if dest.exists():
         if dest.is_file() and sha256_of(dest) == sha256_of(wheel):
-            log(f"{dest} already exists with the same contents; left as is")
+            log.info(f"{dest} already exists with the same contents; left as is")
             return dest
         raise ForkpatchError(
             f"{dest} already exists with other contents (the series changed without "
@@ -281,61 +216,30 @@ def _place(wheel, outdir, log):
     return dest
 
 
-def build_wheel(version_text, outdir=None, log=print):
+def build_wheel(build, version, series, outdir):
     """Build the patched wheel of a Django release into outdir; return its path."""
-    version = parse_version(version_text)
-    series = series_for(version)
     label = local_label(series)
     digest = series.digest()
     local = f"{version}+{label}"
-    outdir = Path(outdir) if outdir else build_dir() / "wheels"
+    outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise ForkpatchError(f"{outdir} is not a folder; give -o a folder.")
-    python = build_python(log)
+    python = build_venv(build)
     with tempfile.TemporaryDirectory(prefix="forkpatch-wheel-") as tmp:
         tmp = Path(tmp)
-        tree = checkout(str(version), tmp / "tree", log=log)
+        tree = checkout(version, series, tmp / "tree")
         stamp_version(tree, version, series, label, digest)
         epoch = source_date_epoch(tree)
-        log(f"building Django {local} (SOURCE_DATE_EPOCH={epoch})")
-        raw = run_build(python, tree, tmp / "raw", epoch, version)
-        (tmp / "final").mkdir()
-        final = tmp / "final" / raw.name
-        normalise(raw, final, epoch)
-        reported = wheel_version(final)
+        log.info(f"building Django {local} (SOURCE_DATE_EPOCH={epoch})")
+        built = run_build(python, tree, tmp / "out", epoch, version)
+        reported = wheel_version(built)
         if reported != local:
             raise ForkpatchError(
                 f"the wheel says version {reported}, not {local}; nothing was written."
             )
-        dest = _place(final, outdir, log)
-    log(
-        f"{dest.name}: Django {local}, patches/{series.name} "
+        dest = _place(built, outdir)
+    log.info(
+        f"{dest.name}: Django {local}, {series.label} "
         f"({_patches(len(series.patches))}, digest {digest}), sha256 {sha256_of(dest)}"
     )
     return dest
-
-
-def cmd_wheel(args):
-    from forkpatch.cli import log
-
-    print(build_wheel(args.version, args.output, log=log))
-    return 0
-
-
-def add_parser(subparsers):
-    p = subparsers.add_parser(
-        "wheel",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("version", metavar="VERSION", help="a Django release, e.g. 4.2.30")
-    p.add_argument(
-        "-o",
-        "--output",
-        metavar="DIR",
-        help="where to put the wheel (default: build/wheels)",
-    )
-    p.set_defaults(func=cmd_wheel)
-    return p

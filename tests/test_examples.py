@@ -18,6 +18,8 @@ import tarfile
 import pytest
 from conftest import ROOT, require_database
 
+from packaging.version import Version
+
 from forkpatch import sdist
 from forkpatch.paths import build_dir
 
@@ -68,7 +70,7 @@ def wheel_route(tmp_path_factory):
 @pytest.fixture(scope="module")
 def vendored_route(tmp_path_factory):
     project = tmp_path_factory.mktemp("project")
-    with tarfile.open(sdist.fetch(VERSION, log=print)) as tar:
+    with tarfile.open(sdist.fetch(Version(VERSION))) as tar:
         top = f"django-{VERSION}/django/"
         members = [m for m in tar.getmembers() if m.name.startswith(top)]
         for member in members:

@@ -1,58 +1,134 @@
-import subprocess
-import sys
+"""forkpatch test and verify: the fake release's runtests.py in a real environment
+made from the loopback index, and the checks that come before any set-up."""
 
+import re
+import socket
+
+import fakedjango
 import pytest
+from conftest import error_of, forkpatch, make_series
 from packaging.version import Version
 
-from forkpatch import pythons
-from forkpatch.errors import ForkpatchError
-from forkpatch.runner import (
-    Database,
-    check_reachable,
-    django_requirements,
-    driver_requirements,
-    parse_db,
-    settings_module,
-)
+from forkpatch.database import Database, parse_db
+from forkpatch.runner import django_requirements, driver_requirements, settings_module
+
+V = Version("4.2.30")
 
 
-@pytest.mark.parametrize(
-    "text, vendor",
-    [
-        (None, "sqlite"),
-        ("sqlite", "sqlite"),
-        ("sqlite:///:memory:", "sqlite"),
-        ("postgres://postgres@127.0.0.1:5432/fp", "postgresql"),
-        ("postgresql://u:p@db/fp", "postgresql"),
-        ("mysql://root@127.0.0.1:3306/fp", "mysql"),
-    ],
-)
-def test_parse_db(text, vendor):
-    assert parse_db(text).vendor == vendor
+@pytest.fixture
+def patches(stored, shared_venv, tmp_path, monkeypatch):
+    root = stored("runner", "patches", lambda root: make_series(
+        root,
+        "4.2.x",
+        V,
+        [("Refs #1 -- Added a kit test.",
+          {"tests/queries/tests.py": lambda t: "class T:\n    def test_q(self):\n        pass\n"})],
+        tmp_path,
+    ))  # fmt: skip
+    monkeypatch.setenv("FORKPATCH_PATCHES", str(root))
+    return root
 
 
-def test_parse_db_rejects_other_engines():
-    with pytest.raises(ForkpatchError) as info:
-        parse_db("oracle://scott:tiger@db/orcl")
-    assert str(info.value).startswith(
-        "'oracle://scott:tiger@db/orcl' is not a PostgreSQL, MySQL/MariaDB or SQLite URL"
+@pytest.fixture
+def listening():
+    """A loopback port that accepts connections (a server that answers)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock.getsockname()[1]
+
+
+def test_test_checks_out_and_runs_the_default_labels(patches, tmp_path, capsys):
+    code, out, err = forkpatch(capsys, "test", "4.2.30")
+    assert code == 0, err
+    tree = tmp_path / "build" / "trees" / "4.2.30"
+    assert f"forkpatch: {tree} does not exist yet: checking it out" in err
+    assert "running runtests.py async prefetch_related queries --noinput" in err
+    assert "Ran 4 tests in" in out and out.rstrip().endswith("OK")
+    assert f"forkpatch: series from {patches} (FORKPATCH_PATCHES)" in err
+
+
+def test_labels_and_runtests_args(patches, capsys):
+    code, out, err = forkpatch(capsys, "test", "4.2.30", "basic", "--", "--parallel", "1", "-v", "2")
+    assert code == 0, err
+    assert "running runtests.py basic --noinput --parallel 1 -v 2" in err
+    assert "test_basic (basic.tests.test_basic) ... ok" in out
+    assert "Ran 1 test" in out
+
+
+def test_failing_tests_give_runtests_status(patches, tmp_path, capsys):
+    assert forkpatch(capsys, "checkout", "4.2.30")[0] == 0
+    tree = tmp_path / "build" / "trees" / "4.2.30"
+    (tree / "tests" / "basic" / "tests.py").write_text("class T:\n    def test_fails(self):\n        pass\n")
+    code, out, _ = forkpatch(capsys, "test", "--tree", tree, "basic")
+    assert code == 1
+    assert "FAILED (failures=1)" in out
+
+
+def test_test_arguments(capsys):
+    with pytest.raises(SystemExit):
+        forkpatch(capsys, "test")
+    assert "test needs a VERSION or --tree DIR" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        forkpatch(capsys, "test", "4.2.30", "basic", "--parallel", "1")
+    assert "unrecognized arguments: --parallel" in capsys.readouterr().err
+
+
+def test_a_dead_server_is_one_line_and_sets_nothing_up(patches, tmp_path, capsys):
+    code, _, err = forkpatch(capsys, "test", "4.2.30", "--db", "postgres://postgres@127.0.0.1:9/fp")
+    assert code == 2
+    assert error_of(err).startswith("the postgresql server at 127.0.0.1:9 does not answer (")
+    assert err.count("\n") == 1
+    assert sorted(p.name for p in (tmp_path / "build").iterdir()) == ["venvs"]
+
+
+def test_a_driver_that_cannot_build_is_reported_first(patches, tmp_path, listening, monkeypatch, capsys):
+    monkeypatch.setenv("PKG_CONFIG_LIBDIR", str(tmp_path / "nothing"))
+    monkeypatch.setenv("PKG_CONFIG_PATH", str(tmp_path / "nothing"))
+    monkeypatch.delenv("MYSQLCLIENT_CFLAGS", raising=False)
+    url = f"mysql://root@127.0.0.1:{listening}/fp"
+    code, _, err = forkpatch(capsys, "test", "4.2.30", "--db", url)
+    assert code == 2
+    assert error_of(err).startswith(
+        "the MySQL/MariaDB driver (mysqlclient) is compiled on install and needs "
     )
-    with pytest.raises(ForkpatchError, match="cannot read the database URL 'nonsense'"):
-        parse_db("nonsense")
+    assert error_of(err).endswith("apt-get install pkg-config gcc libmariadb-dev; nothing was set up.")
+    assert not (tmp_path / "build" / "trees").exists()
 
 
-def test_unreachable_server_is_one_line():
-    with pytest.raises(ForkpatchError) as info:
-        check_reachable(Database("postgresql", "postgres://postgres@127.0.0.1:9/fp"))
-    message = str(info.value)
-    assert message.startswith("the postgresql server at 127.0.0.1:9 does not answer (")
-    assert message.endswith("start it, or run on SQLite with --db sqlite.")
-    assert "\n" not in message
+def test_a_refused_login_is_one_line(patches, index, listening, shared_venv, capsys):
+    index.add("psycopg", "psycopg-3.2.0-py3-none-any.whl", fakedjango.wheel("psycopg", "3.2.0"))
+    url = f"postgres://nobody@127.0.0.1:{listening}/x"
+    code, out, err = forkpatch(capsys, "test", "4.2.30", "--db", url)
+    assert code == 2
+    assert error_of(err) == (
+        f"the postgresql server at 127.0.0.1:{listening} refused the login as nobody "
+        '(connection failed: FATAL: role "nobody" does not exist); check the URL\'s '
+        "user, password and database."
+    )
+    assert "Traceback" not in out + err
+    assert "psycopg[binary]" in (shared_venv / "forkpatch-requirements.txt").read_text()
 
 
-def test_settings_module(tmp_path, monkeypatch):
-    monkeypatch.setenv("FORKPATCH_BUILD", str(tmp_path))
-    db = Database("mysql", "mysql://root@127.0.0.1:3306/fp")
+def test_verify_prints_a_table_and_counts_tests(patches, tmp_path, capsys):
+    code, out, err = forkpatch(capsys, "verify", "4.2.30")
+    assert code == 0, err
+    table = out[out.index("version  database"):].splitlines()
+    assert re.fullmatch(r"version\s+database\s+tests run\s+result\s+seconds", table[0])
+    assert re.fullmatch(r"4\.2\.30\s+sqlite\s+4\s+passed\s+\d+", table[2])
+    log = tmp_path / "build" / "verify" / "4.2.30-sqlite.log"
+    assert "test_q (queries.tests.test_q) ... ok" in log.read_text()
+    assert "forkpatch: Django 4.2.30 on sqlite" in err
+
+
+def test_verify_defaults_to_the_newest_of_each_line(patches, capsys):
+    code, out, _ = forkpatch(capsys, "verify")
+    assert code == 0
+    assert re.search(r"^4\.2\.30\s+sqlite\s+4\s+passed", out, re.MULTILINE)
+
+
+def test_settings_module(tmp_path):
+    db = parse_db("mysql://root@127.0.0.1:3306/fp")
     folder, module = settings_module(tmp_path, db, Version("4.2.30"))
     assert module == "forkpatch_mysql_4230"
     namespace = {}
@@ -70,10 +146,7 @@ def test_requirements_from_setup_cfg_and_pyproject(tmp_path):
     (tmp_path / "setup.cfg").write_text(
         "[options]\ninstall_requires =\n    asgiref >= 3.6.0, < 4\n    sqlparse >= 0.3.1\n"
     )
-    assert django_requirements(tmp_path) == [
-        "asgiref >= 3.6.0, < 4",
-        "sqlparse >= 0.3.1",
-    ]
+    assert django_requirements(tmp_path) == ["asgiref >= 3.6.0, < 4", "sqlparse >= 0.3.1"]
     (tmp_path / "pyproject.toml").write_text(
         '[project]\ndependencies = ["asgiref>=3.8.1", "sqlparse>=0.5.0"]\n'
     )
@@ -92,107 +165,3 @@ def test_requirements_from_setup_cfg_and_pyproject(tmp_path):
 )
 def test_driver_requirements(vendor, version, wanted):
     assert driver_requirements(Database(vendor, "x"), Version(version)) == wanted
-
-
-def pkg_info(tmp_path, *minors):
-    tmp_path.joinpath("PKG-INFO").write_text(
-        "Metadata-Version: 2.1\nName: Django\n"
-        + "".join(
-            f"Classifier: Programming Language :: Python :: 3.{m}\n" for m in minors
-        )
-        + "Classifier: Programming Language :: Python :: 3 :: Only\n"
-    )
-    return tmp_path
-
-
-def test_supported_pythons_from_the_release(tmp_path):
-    assert pythons.supported_pythons(pkg_info(tmp_path, 12, 13, 14)) == [
-        (3, 12), (3, 13), (3, 14),
-    ]  # fmt: skip
-    with pytest.raises(ForkpatchError, match="does not say which Python versions"):
-        pythons.supported_pythons(tmp_path / "missing")
-
-
-def test_find_python_prefers_the_running_one(tmp_path):
-    running = sys.version_info[:2]
-    tree = pkg_info(tmp_path, running[1])
-    assert str(pythons.find_python(tree)) == sys.executable
-
-
-def test_find_python_looks_elsewhere(tmp_path, monkeypatch):
-    """A release that does not support the running Python gets another one found."""
-    running = sys.version_info[:2]
-    others = [
-        (path, pythons.version_of(str(path)))
-        for path in pythons.candidates()
-        if pythons.version_of(str(path)) not in (None, running)
-    ]
-    if not others:
-        pytest.skip("only one Python on this machine")
-    path, (major, minor) = others[0]
-    found = pythons.find_python(pkg_info(tmp_path, minor))
-    assert pythons.version_of(str(found)) == (major, minor)
-
-
-def test_find_python_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.delenv("FORKPATCH_PYTHON", raising=False)
-    tree = pkg_info(tmp_path, 99)
-    with pytest.raises(ForkpatchError) as info:
-        pythons.find_python(tree)
-    message = str(info.value)
-    assert message.startswith("no Python 3.99 found (looked at: ")
-    assert message.endswith(
-        "install one (for example `pyenv install 3.12`) or pass --python PATH."
-    )
-
-
-def test_find_python_override(tmp_path, monkeypatch):
-    running = sys.version_info[:2]
-    tree = pkg_info(tmp_path, running[1])
-    assert str(pythons.find_python(tree, sys.executable)) == sys.executable
-    monkeypatch.setenv("FORKPATCH_PYTHON", sys.executable)
-    assert str(pythons.find_python(tree)) == sys.executable
-    with pytest.raises(
-        ForkpatchError, match="the Python '/no/such/python' does not run."
-    ):
-        pythons.find_python(tree, "/no/such/python")
-    with pytest.raises(ForkpatchError, match=r"but this Django supports 3\.99\.$"):
-        pythons.find_python(pkg_info(tmp_path, 99), sys.executable)
-
-
-def forkpatch(*args, **env):
-    return subprocess.run(
-        [sys.executable, "-m", "forkpatch", *args],
-        capture_output=True, text=True, env={**__import__("os").environ, **env},
-    )  # fmt: skip
-
-
-def test_cli_help_explains_every_command():
-    proc = forkpatch("--help")
-    assert proc.returncode == 0
-    for command in ("checkout", "test", "verify", "export"):
-        assert command in proc.stdout
-    proc = forkpatch("test", "--help")
-    assert "Arguments after -- go to runtests.py" in " ".join(proc.stdout.split())
-
-
-def test_cli_errors_are_one_line(tmp_path):
-    proc = forkpatch("checkout", "3.2.25", FORKPATCH_BUILD=str(tmp_path))
-    assert proc.returncode == 2
-    assert proc.stderr.startswith(
-        "forkpatch: error: no patch series covers Django 3.2.25"
-    )
-    assert proc.stderr.count("\n") == 1
-    proc = forkpatch(
-        "test", "4.2.30", "--db", "postgres://postgres@127.0.0.1:9/fp",
-        FORKPATCH_BUILD=str(tmp_path),
-    )  # fmt: skip
-    assert proc.returncode == 2
-    assert proc.stderr.startswith(
-        "forkpatch: error: the postgresql server at 127.0.0.1:9"
-    )
-    assert list(tmp_path.iterdir()) == [], "nothing may be set up for a dead database"
-    proc = forkpatch("test")
-    assert proc.returncode == 2 and "test needs a VERSION or --tree DIR" in proc.stderr
-    proc = forkpatch("export", str(tmp_path), "--", "x")
-    assert proc.returncode == 2 and "arguments after -- are for" in proc.stderr

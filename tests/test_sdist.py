@@ -1,122 +1,104 @@
+"""Release lists, downloads and the cache, against the loopback index."""
+
 import hashlib
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import logging
 
 import pytest
+from conftest import UNREACHABLE
 from packaging.version import Version
 
 from forkpatch import sdist
 from forkpatch.errors import ForkpatchError
-
-UNREACHABLE = "http://127.0.0.1:9/simple"
-
-
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch, tmp_path):
-    """No release list carried over between tests; a cache of the test's own."""
-    monkeypatch.setattr(sdist, "_releases", None)
-    monkeypatch.setenv("FORKPATCH_CACHE", str(tmp_path / "cache"))
+from forkpatch.tree import checkout
+from forkpatch.series import series_for
 
 
-@pytest.fixture
-def fake_index(monkeypatch):
-    """Serve a PEP 691 project page on loopback; return the list of files to fill."""
-    files = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps({"meta": {"api-version": "1.1"}, "files": files}).encode()
-            self.send_response(200 if self.path == "/simple/django/" else 404)
-            self.send_header("Content-Type", sdist.ACCEPT)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv(
-        "FORKPATCH_INDEX_URL", f"http://127.0.0.1:{server.server_port}/simple"
-    )
-    yield files
-    server.shutdown()
-
-
-def entry(filename, sha256="0" * 64, **extra):
-    return {
-        "filename": filename,
-        "url": filename,
-        "hashes": {"sha256": sha256},
-        **extra,
-    }
-
-
-def test_releases_keeps_final_sdists(fake_index):
-    fake_index += [
-        entry("Django-4.1.tar.gz"),
-        entry("django-4.2.30.tar.gz", requires_python=">=3.8"),
-        entry("django-4.2.30-py3-none-any.whl"),
-        entry("django-4.2.29.tar.gz", yanked="broken"),
-        entry("django-5.0a1.tar.gz"),
-        entry("django-6.1.3.tar.gz", **{"requires-python": ">=3.12"}),
-    ]
+def test_releases_keep_sdists_and_pre_releases(index):
+    index.add("django", "django-4.2.30-py3-none-any.whl", b"wheel")
+    index.add("django", "django-4.2.29.tar.gz", b"x", yanked="broken")
+    index.add("django", "django-5.0.dev20230101.tar.gz", b"x")
     found = sdist.releases()
-    assert sorted(found) == [Version("4.1"), Version("4.2.30"), Version("6.1.3")]
-    assert found[Version("6.1.3")].requires_python == ">=3.12"
+    assert sorted(found) == [Version(v) for v in ("4.1.13", "4.2", "4.2.30", "9.9a1")]
+    assert found[Version("4.2.30")].url == f"{index.url[:-7]}/files/django-4.2.30.tar.gz"
     assert sdist.newest((4, 2)) == Version("4.2.30")
+    assert sdist.newest((9, 9)) == Version("9.9a1")  # No final release yet.
 
 
-def test_unknown_version_names_the_newest(fake_index):
-    fake_index += [entry("django-4.2.30.tar.gz"), entry("django-4.2.3.tar.gz")]
+def test_unknown_version_names_the_newest(index):
     with pytest.raises(ForkpatchError) as info:
         sdist.release(Version("4.2.99"))
     assert str(info.value) == (
         "Django 4.2.99 is not on the package index (newest 4.2.x: 4.2.30)."
     )
-    with pytest.raises(
-        ForkpatchError, match=r"^Django 3\.0 is not on the package index\.$"
-    ):
+    with pytest.raises(ForkpatchError, match=r"^Django 3\.0 is not on the package index\.$"):
         sdist.release(Version("3.0"))
-    with pytest.raises(
-        ForkpatchError, match="the package index has no Django 9.9 release"
-    ):
-        sdist.newest((9, 9))
+    with pytest.raises(ForkpatchError, match="the package index has no Django 8.8 release"):
+        sdist.newest((8, 8))
 
 
-def test_unreachable_index(monkeypatch):
-    monkeypatch.setenv("FORKPATCH_INDEX_URL", UNREACHABLE)
-    with pytest.raises(ForkpatchError, match="cannot read Django's release list"):
-        sdist.releases()
-
-
-def test_checksum_mismatch_is_refused_and_not_cached(fake_index, tmp_path):
-    fake_index.append(entry("Django-4.1.13.tar.gz", sha256="ab" * 32))
+def test_unreachable_index():
     with pytest.raises(ForkpatchError) as info:
-        sdist.fetch(Version("4.1.13"), log=lambda m: None)
-    assert "but the index publishes abab" in str(info.value)
-    assert str(info.value).endswith("refusing to use it.")
-    assert not list((tmp_path / "cache" / "sdists").glob("*.tar.gz"))
+        sdist.releases()
+    assert str(info.value).startswith(
+        f"cannot read Django's release list from {UNREACHABLE} ("
+    )
 
 
-def test_fetch_checks_and_caches(monkeypatch, tmp_path):
-    """A real download, checked; then served from the cache with no index at all."""
-    messages = []
-    path = sdist.fetch(Version("4.1.13"), log=messages.append)
-    assert messages == ["downloading Django-4.1.13.tar.gz"]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == sdist.release(Version("4.1.13")).sha256
-    assert path.with_name(path.name + ".sha256").read_text().strip() == digest
+def test_the_index_is_the_one_configured(index, monkeypatch):
+    monkeypatch.delenv("FORKPATCH_INDEX_URL")
+    monkeypatch.setenv("PIP_INDEX_URL", index.url + "/")
+    assert sdist.index_url() == index.url
+    monkeypatch.delenv("PIP_INDEX_URL")
+    assert sdist.index_url() == "https://pypi.org/simple"
 
-    monkeypatch.setattr(sdist, "_releases", None)
-    monkeypatch.setenv("FORKPATCH_INDEX_URL", UNREACHABLE)
-    assert sdist.fetch(Version("4.1.13"), log=messages.append) == path
-    assert len(messages) == 1
 
-    # A cached file that no longer matches its hash is not trusted.
-    with open(path, "ab") as f:
-        f.write(b"tampered")
-    with pytest.raises(ForkpatchError, match="cannot read Django's release list"):
-        sdist.fetch(Version("4.1.13"), log=messages.append)
+def test_fetch_downloads_from_the_index_checks_and_caches(index, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    path = sdist.fetch(Version("4.2.30"))
+    assert path == tmp_path / "cache" / "sdists" / "django-4.2.30.tar.gz"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == (
+        sdist.release(Version("4.2.30")).sha256
+    )
+    assert "/files/django-4.2.30.tar.gz" in index.requests
+    assert caplog.messages[0].startswith("downloading django-4.2.30.tar.gz from http://")
+    assert not list(path.parent.glob(".*")), "a partial download was left behind"
+    index.requests.clear()
+    assert sdist.fetch(Version("4.2.30")) == path
+    assert index.requests == []  # The release list is remembered; the file cached.
+
+
+def test_a_download_that_does_not_match_is_refused(index, tmp_path):
+    index.add("django", "django-4.2.30.tar.gz", b"not the sdist", sha256="ab" * 32)
+    with pytest.raises(ForkpatchError) as info:
+        sdist.fetch(Version("4.2.30"))
+    assert str(info.value).startswith("django-4.2.30.tar.gz has sha256 ")
+    assert str(info.value).endswith("but the index publishes " + "ab" * 32 + "; refusing to use it.")
+    assert not list((tmp_path / "cache" / "sdists").iterdir())
+
+
+def test_a_bad_cached_copy_is_reported_and_downloaded_again(index, tmp_path, caplog):
+    """Only the index's sha256 is trusted, not a sidecar file rewritten to match."""
+    path = sdist.fetch(Version("4.2.30"))
+    good = path.read_bytes()
+    path.write_bytes(b"corrupted")
+    sidecar = path.with_name(path.name + ".sha256")
+    sidecar.write_text(hashlib.sha256(b"corrupted").hexdigest() + "\n")
+    with caplog.at_level(logging.INFO):
+        assert sdist.fetch(Version("4.2.30")) == path
+    assert (
+        "cached django-4.2.30.tar.gz did not match the index's sha256: downloading it "
+        "again"
+    ) in caplog.messages
+    assert path.read_bytes() == good
+    assert not sidecar.exists()
+
+
+def test_a_corrupt_sdist_is_one_line(index, tmp_path):
+    """An index that publishes a broken file's real hash: still one line."""
+    index.add("django", "django-4.2.30.tar.gz", b"not a tar file")
+    root = tmp_path / "patches"
+    (root / "4.2.x").mkdir(parents=True)
+    (root / "4.2.x" / "series").write_text("")
+    with pytest.raises(ForkpatchError, match=r"is not a readable sdist \("):
+        checkout(Version("4.2.30"), series_for(Version("4.2.30"), root), tmp_path / "t")
+    assert not (tmp_path / "t").exists()

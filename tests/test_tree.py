@@ -1,107 +1,145 @@
-"""checkout and export against a real Django 4.2.30 sdist and small series made here."""
+"""checkout and export, on fake Django releases from the loopback index."""
 
+import logging
 import subprocess
 
 import pytest
-from conftest import commit, snapshot
+from conftest import commit, make_series, run_git, snapshot, write_series_folder
+from packaging.version import Version
 
 from forkpatch.errors import ForkpatchError
+from forkpatch.series import series_for
 from forkpatch.tree import checkout, export, read_version
 
-
-@pytest.fixture(scope="module")
-def series_root(tmp_path_factory):
-    """patches/ with a two-patch 4.2.x series written by export from a real tree."""
-    root = tmp_path_factory.mktemp("patches")
-    (root / "4.2.x").mkdir()
-    (root / "4.2.x" / "series").write_text("")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FORKPATCH_PATCHES", str(root))
-    tree = checkout(
-        "4.2.30", tmp_path_factory.mktemp("trees") / "base", log=lambda m: None
-    )
-    commit(
-        tree,
-        "Fixed #1 -- Documented the iterable classes.\n\nA body line.",
-        {
-            "django/db/models/query.py": lambda t: t.replace(
-                "class BaseIterable:", "class BaseIterable:  # Iterates a QuerySet.", 1
-            )
-        },
-    )
-    commit(
-        tree,
-        "Refs #1 -- Added a test.",
-        {"tests/prefetch_related/test_kit.py": lambda t: "# A test module.\n"},
-    )
-    export(tree, log=lambda m: None)
-    yield root
-    mp.undo()
+V = Version("4.2.30")
+QUERY = "django/db/models/query.py"
+FIRST = (
+    "Fixed #1 -- Documented the iterable classes.\n\nA body line.",
+    {QUERY: lambda t: t.replace("class BaseIterable:", "class BaseIterable:  # It.", 1)},
+)
+SECOND = (
+    "Refs #1 -- Added a test.",
+    {"tests/prefetch_related/test_kit.py": lambda t: "# A test module.\n"},
+)
 
 
 @pytest.fixture
-def patches(series_root, monkeypatch):
-    monkeypatch.setenv("FORKPATCH_PATCHES", str(series_root))
-    return series_root
+def patches(stored, tmp_path):
+    """A patches tree with a two-patch 4.2.x series exported from a fake tree."""
+    return stored(
+        "tree", "patches", lambda root: make_series(root, "4.2.x", V, [FIRST, SECOND], tmp_path)
+    )
 
 
-def test_checkout_applies_each_patch_as_a_commit(patches, tmp_path):
-    messages = []
-    tree = checkout("4.2.30", tmp_path / "t", log=messages.append)
+def series(root, version=V):
+    return series_for(version, root)
+
+
+def test_checkout_applies_each_patch_as_a_commit(patches, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    tree = checkout(V, series(patches), tmp_path / "t")
     assert tree == tmp_path / "t"
-    assert messages[-1] == "applying 2 patch(es) from patches/4.2.x"
-    log = subprocess.run(
-        ["git", "log", "--format=%an|%ad|%s", "--date=iso-strict"],
-        cwd=tree, capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
+    assert caplog.messages[-1] == "applying 2 patch(es) from patches/4.2.x"
+    log = run_git(tree, "log", "--format=%an|%ad|%s", "--date=iso-strict").splitlines()
     assert log == [
         "Ada Tester|2026-11-24T12:00:00+00:00|Refs #1 -- Added a test.",
         "Ada Tester|2026-11-24T12:00:00+00:00|Fixed #1 -- Documented the iterable classes.",
         "forkpatch|2000-01-01T00:00:00+00:00|Django 4.2.30 (pristine sdist)",
     ]
-    assert (
-        tree / "tests/prefetch_related/test_kit.py"
-    ).read_text() == "# A test module.\n"
-    assert str(read_version(tree)) == "4.2.30"
+    assert (tree / "tests/prefetch_related/test_kit.py").read_text() == "# A test module.\n"
+    assert read_version(tree) == V
+    assert run_git(tree, "config", "forkpatch.series").strip() == "4.2.x"
     assert not list(tmp_path.glob(".t-*")), "a temporary folder was left behind"
 
 
 def test_checkout_is_reproducible(patches, tmp_path):
     heads = [
-        subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=checkout("4.2.30", tmp_path / n, log=print),
-            capture_output=True, text=True,
-        ).stdout  # fmt: skip
+        run_git(checkout(V, series(patches), tmp_path / n), "rev-parse", "HEAD")
         for n in ("a", "b")
     ]
     assert heads[0] == heads[1]
 
 
-def test_export_round_trip(patches, tmp_path):
+def test_a_pre_release_checks_out_with_main(index, tmp_path):
+    root = tmp_path / "patches"
+    make_series(root, "main", Version("9.9a1"), [FIRST], tmp_path)
+    tree = checkout(Version("9.9a1"), series(root, Version("9.9a1")), tmp_path / "t")
+    assert read_version(tree) == Version("9.9a1")
+    assert "# It." in (tree / QUERY).read_text()
+
+
+def test_commits_made_in_a_tree_carry_the_users_identity(patches, tmp_path):
+    tree = checkout(V, series(patches), tmp_path / "t")
+    (tree / "docs" / "kit.txt").write_text("Docs.\n")
+    run_git(tree, "add", "-A")
+    run_git(tree, "commit", "-qm", "Refs #1 -- Third.")
+    assert run_git(tree, "log", "-1", "--format=%an <%ae>|%cn <%ce>").strip() == (
+        "Robin User <robin@users.dev>|Robin User <robin@users.dev>"
+    )
+
+
+def test_export_round_trip(patches, tmp_path, caplog):
     before = snapshot(patches)
-    tree = checkout("4.2.30", tmp_path / "t", log=print)
-    messages = []
-    export(tree, log=messages.append)
+    tree = checkout(V, series(patches), tmp_path / "t")
+    caplog.set_level(logging.INFO)
+    export(tree, patches / "4.2.x")
     assert snapshot(patches) == before
-    assert messages == [
-        f"exported 2 patch(es) to {patches / '4.2.x'}: 0 changed, 0 removed"
-    ]
+    assert f"exported 2 patch(es) to {patches / '4.2.x'}: 0 new, 0 changed, 0 removed" in (
+        caplog.messages
+    )
+    assert not any("bump" in m for m in caplog.messages)
 
 
-def test_export_after_an_edit_rewrites_the_series(patches, tmp_path):
-    tree = checkout("4.2.30", tmp_path / "t", log=print)
+def test_export_of_an_added_patch(patches, tmp_path, caplog):
+    """The new file is reported new; the others keep their headers byte for byte."""
+    (patches / "4.2.x" / "local-version").write_text("aiterprefetch.1\n")
+    before = snapshot(patches / "4.2.x")
+    tree = checkout(V, series(patches), tmp_path / "t")
     commit(tree, "Refs #1 -- Third.", {"docs/kit.txt": lambda t: "Docs.\n"})
-    out = tmp_path / "out"
-    export(tree, out, log=print)
-    assert (out / "series").read_text().splitlines() == [
+    caplog.set_level(logging.INFO)
+    export(tree, patches / "4.2.x", source=series(patches))
+    folder = patches / "4.2.x"
+    assert (folder / "series").read_text().splitlines() == [
         "0001-Fixed-1-Documented-the-iterable-classes.patch",
         "0002-Refs-1-Added-a-test.patch",
         "0003-Refs-1-Third.patch",
     ]
-    text = (out / "0003-Refs-1-Third.patch").read_text()
+    for name in ("0001-Fixed-1-Documented-the-iterable-classes.patch",
+                 "0002-Refs-1-Added-a-test.patch"):  # fmt: skip
+        assert (folder / name).read_bytes() == before[name]
+    text = (folder / "0003-Refs-1-Third.patch").read_text()
     assert text.startswith("From 0000000000000000000000000000000000000000 Mon Sep 17")
     assert "Subject: [PATCH 3/3] Refs #1 -- Third." in text
-    assert "+Docs." in text and not text.rstrip().endswith("2.39.5")
+    assert "+Docs." in text
+    assert "new      0003-Refs-1-Third.patch" in caplog.messages
+    assert f"exported 3 patch(es) to {folder}: 1 new, 0 changed, 0 removed" in caplog.messages
+    assert caplog.messages[-1] == (
+        f"the series changed: bump {folder / 'local-version'} (now aiterprefetch.1) "
+        "so wheels built from it get a new local version"
+    )
+    # And a checkout of the new series exports to the same bytes.
+    again = snapshot(folder)
+    export(checkout(V, series(patches), tmp_path / "u"), folder)
+    assert snapshot(folder) == again
+
+
+def test_export_to_a_new_folder_copies_local_version(patches, tmp_path, caplog):
+    (patches / "4.2.x" / "local-version").write_text("aiterprefetch.4\n")
+    tree = checkout(V, series(patches), tmp_path / "t")
+    caplog.set_level(logging.INFO)
+    export(tree, tmp_path / "out", source=series(patches))
+    assert (tmp_path / "out" / "local-version").read_text() == "aiterprefetch.4\n"
+    assert "new      0002-Refs-1-Added-a-test.patch" in caplog.messages
+
+
+def test_export_warns_about_placeholder_authors(patches, tmp_path, caplog):
+    tree = checkout(V, series(patches), tmp_path / "t")
+    caplog.set_level(logging.INFO)
+    export(tree, patches / "4.2.x")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("commit ")
+    assert "is authored by Ada Tester <ada@example.com>, a placeholder address" in warnings[0]
 
 
 def test_checkout_refuses_a_non_empty_dest(patches, tmp_path):
@@ -110,41 +148,34 @@ def test_checkout_refuses_a_non_empty_dest(patches, tmp_path):
     (dest / "keep.txt").write_text("mine")
     before = snapshot(tmp_path)
     with pytest.raises(ForkpatchError) as info:
-        checkout("4.2.30", dest, log=print)
+        checkout(V, series(patches), dest)
     assert str(info.value) == (
         f"{dest} exists and is not empty; remove it or choose another --dest."
     )
     assert snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize(
-    "version, message",
-    [
-        ("3.2.25", "no patch series covers Django 3.2.25 (series: 4.2.x)."),
-        ("4.2.99", "Django 4.2.99 is not on the package index (newest 4.2.x: 4.2.30)."),
-        ("latest", "'latest' is not a Django version number (try 4.2.30)."),
-    ],
-)
-def test_checkout_refuses_bad_versions(patches, tmp_path, version, message):
+def test_checkout_of_a_version_not_on_the_index(patches, tmp_path):
     with pytest.raises(ForkpatchError) as info:
-        checkout(version, tmp_path / "t", log=print)
-    assert str(info.value) == message
-    assert list(tmp_path.iterdir()) == []
+        checkout(Version("4.2.99"), series(patches), tmp_path / "t")
+    assert str(info.value) == (
+        "Django 4.2.99 is not on the package index (newest 4.2.x: 4.2.30)."
+    )
+    assert not (tmp_path / "t").exists()
 
 
-def test_patch_that_does_not_apply_leaves_nothing(series_root, monkeypatch, tmp_path):
-    root = tmp_path / "patches"
-    (root / "4.2.x").mkdir(parents=True)
-    good = sorted((series_root / "4.2.x").glob("*.patch"))[0]
-    (root / "4.2.x" / good.name).write_bytes(good.read_bytes())
+def test_patch_that_does_not_apply_leaves_nothing(patches, tmp_path):
+    root = tmp_path / "bad"
+    folder = write_series_folder(root, "4.2.x")
+    good = sorted((patches / "4.2.x").glob("*.patch"))[0]
+    (folder / good.name).write_bytes(good.read_bytes())
     bad = good.read_text().replace("class BaseIterable:\n", "class NoSuchClass:\n")
-    (root / "4.2.x" / "0002-bad.patch").write_text(bad)
-    (root / "4.2.x" / "series").write_text(f"{good.name}\n0002-bad.patch\n")
-    monkeypatch.setenv("FORKPATCH_PATCHES", str(root))
+    (folder / "0002-bad.patch").write_text(bad)
+    (folder / "series").write_text(f"{good.name}\n0002-bad.patch\n")
     trees = tmp_path / "trees"
     trees.mkdir()
     with pytest.raises(ForkpatchError) as info:
-        checkout("4.2.30", trees / "t", log=print)
+        checkout(V, series(root), trees / "t")
     assert str(info.value) == (
         "0002-bad.patch does not apply to Django 4.2.30: django/db/models/query.py."
     )
@@ -152,24 +183,36 @@ def test_patch_that_does_not_apply_leaves_nothing(series_root, monkeypatch, tmp_
 
 
 def test_export_refusals(patches, tmp_path):
-    with pytest.raises(
-        ForkpatchError, match="is not a git tree made by forkpatch checkout"
-    ):
-        export(tmp_path, log=print)
-    tree = checkout("4.2.30", tmp_path / "t", log=print)
+    with pytest.raises(ForkpatchError, match="is not a git tree made by forkpatch checkout"):
+        export(tmp_path, tmp_path / "out")
+    tree = checkout(V, series(patches), tmp_path / "t")
     (tree / "django" / "__init__.py").write_text(
         (tree / "django" / "__init__.py").read_text() + "# edited\n"
     )
     before = snapshot(patches)
     with pytest.raises(ForkpatchError, match="has uncommitted changes; commit them"):
-        export(tree, log=print)
+        export(tree, patches / "4.2.x")
     subprocess.run(["git", "checkout", "-q", "."], cwd=tree, check=True)
     subprocess.run(["git", "reset", "-q", "--hard", "HEAD~2"], cwd=tree, check=True)
-    with pytest.raises(
-        ForkpatchError, match="has no commits on top of the pristine sdist"
-    ):
-        export(tree, log=print)
+    with pytest.raises(ForkpatchError, match="has no commits on top of the pristine sdist"):
+        export(tree, patches / "4.2.x")
     assert snapshot(patches) == before
+
+
+@pytest.mark.parametrize(
+    "init, version",
+    [
+        ("VERSION = (4, 2, 30, 'final', 0)\n", "4.2.30"),
+        ("VERSION = (5, 0, 0, 'final', 0)\n", "5.0"),
+        ("VERSION = (6, 2, 0, 'alpha', 0)\n", "6.2.dev0"),
+        ("VERSION = (6, 2, 0, 'alpha', 1)\n", "6.2a1"),
+        ("VERSION = (6, 2, 0, 'rc', 2)\n", "6.2rc2"),
+    ],
+)
+def test_read_version(tmp_path, init, version):
+    (tmp_path / "django").mkdir()
+    (tmp_path / "django" / "__init__.py").write_text(init)
+    assert read_version(tmp_path) == Version(version)
 
 
 def test_read_version_of_a_folder_without_django(tmp_path):

@@ -1,9 +1,9 @@
-"""forkpatch vendor, on copies of a real Django 4.2.30 tree and a small series made here.
+"""forkpatch vendor, on copies of a fake Django 4.2.30 tree and a small series made here.
 
-The series (three patches, exported from real commits on a 4.2.30 checkout):
-0001 edits django/db/models/query.py and docs/, 0002 adds a file under tests/,
-0003 edits django/db/models/__init__.py. A vendored package gets 0001 and 0003
-(django/ hunks only); a full checkout gets all three.
+The series (three patches, exported from commits on a checkout of the fake
+4.2.30): 0001 edits django/db/models/query.py and docs/, 0002 adds a file under
+tests/, 0003 edits django/db/models/__init__.py. A vendored package gets 0001 and
+0003 (django/ hunks only); a full checkout gets all three.
 
 "Nothing changed" is proven by a fingerprint: every file's path, mode and bytes
 outside .git, plus git's HEAD, refs, status and any am/rebase in progress.
@@ -14,14 +14,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import fakedjango
 import pytest
-from conftest import commit, error_of, run_git
+from conftest import ROOT, commit, error_of, make_series, run_git
+from packaging.version import Version
 
-from forkpatch import cli, vendor
+from forkpatch import cli
 from forkpatch.gitutil import PRISTINE_IDENTITY
-from forkpatch.paths import ROOT
 from forkpatch.series import series_for
-from forkpatch.tree import checkout, export
+from forkpatch.vendor import gitapply, trial
 
 P1 = "0001-Fixed-1-Documented-the-iterable-classes.patch"
 P2 = "0002-Refs-1-Added-a-test.patch"
@@ -29,9 +30,7 @@ P3 = "0003-Refs-1-Marked-the-import.patch"
 QUERY = "django/db/models/query.py"
 MODELS_INIT = "django/db/models/__init__.py"
 KIT_TEST = "tests/prefetch_related/test_kit.py"
-IMPORT_LINE = (
-    "from django.db.models.query import Prefetch, QuerySet, prefetch_related_objects"
-)
+IMPORT_LINE = fakedjango.IMPORT_LINE
 
 
 def make_repo(path):
@@ -41,7 +40,6 @@ def make_repo(path):
     run_git(path, "config", "user.email", "pat@example.com")
     run_git(path, "add", "-A", "-f")
     run_git(path, "commit", "-qm", "Initial commit.", env=PRISTINE_IDENTITY)
-    run_git(path, "repack", "-adq")  # Fewer files to copy per test.
     return path
 
 
@@ -69,70 +67,64 @@ def fingerprint(path):
     return h.hexdigest()
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """The series (exported from a real 4.2.30 tree) and pristine templates."""
-    root = tmp_path_factory.mktemp("patches")
-    (root / "4.2.x").mkdir()
-    (root / "4.2.x" / "series").write_text("")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FORKPATCH_PATCHES", str(root))
-    work = tmp_path_factory.mktemp("work")
-    tree = checkout("4.2.30", work / "base", log=lambda m: None)
-    pristine = work / "pristine"
-    shutil.copytree(tree, pristine, ignore=shutil.ignore_patterns(".git"))
-    commit(
-        tree,
-        "Fixed #1 -- Documented the iterable classes.",
-        {
-            QUERY: lambda t: t.replace(
-                "class BaseIterable:", "class BaseIterable:  # Iterates a QuerySet.", 1
+@pytest.fixture
+def made(stored, tmp_path, monkeypatch):
+    """The series (exported from a fake 4.2.30 tree) and pristine copies."""
+    root = stored("vendor", "patches", lambda root: make_series(
+        root,
+        "4.2.x",
+        Version("4.2.30"),
+        [
+            (
+                "Fixed #1 -- Documented the iterable classes.",
+                {
+                    QUERY: lambda t: t.replace(
+                        "class BaseIterable:",
+                        "class BaseIterable:  # Iterates a QuerySet.",
+                        1,
+                    ),
+                    "docs/ref/models/querysets.txt": lambda t: t.replace(
+                        "``prefetch_related_objects()``\n",
+                        "``prefetch_related_objects()``\n\nA kit note.\n",
+                        1,
+                    ),
+                },
             ),
-            "docs/ref/models/querysets.txt": lambda t: t.replace(
-                "``prefetch_related_objects()``\n",
-                "``prefetch_related_objects()``\n\nA kit note.\n",
-                1,
+            ("Refs #1 -- Added a test.", {KIT_TEST: lambda t: "# A test.\n"}),
+            (
+                "Refs #1 -- Marked the import.",
+                {MODELS_INIT: lambda t: t.replace(IMPORT_LINE, IMPORT_LINE + "  # kit", 1)},
             ),
-        },
-    )
-    commit(tree, "Refs #1 -- Added a test.", {KIT_TEST: lambda t: "# A test.\n"})
-    commit(
-        tree,
-        "Refs #1 -- Marked the import.",
-        {MODELS_INIT: lambda t: t.replace(IMPORT_LINE, IMPORT_LINE + "  # kit", 1)},
-    )
-    export(tree, log=lambda m: None)
-    # A project repository that vendors the django package, and a full checkout.
-    project = work / "project"
-    (project / "vendor").mkdir(parents=True)
-    shutil.copytree(pristine / "django", project / "vendor" / "django")
-    (project / "manage.py").write_text("print('manage')\n")
-    make_repo(project)
-    full = make_repo(Path(shutil.copytree(pristine, work / "full")))
-    yield {"root": root, "pristine": pristine, "project": project, "full": full}
-    mp.undo()
+        ],
+        tmp_path,
+    ))  # fmt: skip
+    monkeypatch.setenv("FORKPATCH_PATCHES", str(root))
+    pristine = fakedjango.write_tree(tmp_path / "pristine", "4.2.30")
+    return {"root": root, "pristine": pristine}
 
 
 @pytest.fixture
-def patches(made, monkeypatch):
-    monkeypatch.setenv("FORKPATCH_PATCHES", str(made["root"]))
+def patches(made):
     return made["root"]
 
 
 @pytest.fixture
-def project(made, patches, tmp_path):
+def project(made, tmp_path):
     """A git repository with vendor/django (the package only) at pristine 4.2.30."""
-    return Path(shutil.copytree(made["project"], tmp_path / "project", symlinks=True))
+    project = tmp_path / "project"
+    shutil.copytree(made["pristine"] / "django", project / "vendor" / "django")
+    (project / "manage.py").write_text("print('manage')\n")
+    return make_repo(project)
 
 
 @pytest.fixture
-def full(made, patches, tmp_path):
+def full(made, tmp_path):
     """A git repository of a whole Django 4.2.30 tree (django/, tests/, docs/)."""
-    return Path(shutil.copytree(made["full"], tmp_path / "full", symlinks=True))
+    return make_repo(Path(shutil.copytree(made["pristine"], tmp_path / "full")))
 
 
 @pytest.fixture
-def plain_package(made, patches, tmp_path):
+def plain_package(made, tmp_path):
     """vendor/django outside of any git repository."""
     path = tmp_path / "plain" / "vendor"
     shutil.copytree(made["pristine"] / "django", path / "django")
@@ -142,6 +134,9 @@ def plain_package(made, patches, tmp_path):
 def forkpatch(capsys, *args):
     code = cli.main(["vendor", *map(str, args)])
     out, err = capsys.readouterr()
+    series_line = err.splitlines()[0] if err else ""
+    if series_line.startswith("forkpatch: series from "):
+        err = err.split("\n", 1)[1]
     return code, out, err
 
 
@@ -434,7 +429,7 @@ def test_a_failure_inside_git_am_is_rolled_back(project, monkeypatch, capsys):
     )
     before = fingerprint(project)
     monkeypatch.setattr(
-        vendor, "simulate_in_index", lambda target, patches, reverse: (None, patches)
+        trial, "simulate_in_index", lambda target, patches, reverse: (None, patches)
     )
     code, _, err = forkpatch(capsys, project / "vendor")
     assert code == 2
@@ -454,7 +449,7 @@ def test_a_failure_while_reverting_is_rolled_back(project, monkeypatch, capsys):
     )
     before = fingerprint(project)
     monkeypatch.setattr(
-        vendor,
+        trial,
         "simulate_in_index",
         lambda target, patches, reverse: (None, patches[::-1]),
     )
@@ -467,14 +462,14 @@ def test_a_failure_while_reverting_is_rolled_back(project, monkeypatch, capsys):
 def test_a_failed_revert_commit_is_rolled_back(project, monkeypatch, capsys):
     forkpatch(capsys, project / "vendor")
     before = fingerprint(project)
-    real_git = vendor.git
+    real_git = gitapply.git
 
     def git(*args, **kwargs):
         if args[0] == "commit":
             return subprocess.CompletedProcess(args, 1, "", "fatal: no space left\n")
         return real_git(*args, **kwargs)
 
-    monkeypatch.setattr(vendor, "git", git)
+    monkeypatch.setattr(gitapply, "git", git)
     code, _, err = forkpatch(capsys, project / "vendor", "--reverse")
     assert code == 2
     assert error_of(err) == (
@@ -483,7 +478,7 @@ def test_a_failed_revert_commit_is_rolled_back(project, monkeypatch, capsys):
     assert fingerprint(project) == before
 
 
-def test_a_repository_without_commits(made, patches, tmp_path, capsys):
+def test_a_repository_without_commits(made, tmp_path, capsys):
     repo = tmp_path / "repo"
     shutil.copytree(made["pristine"] / "django", repo / "vendor" / "django")
     run_git(repo, "init", "-q")
@@ -499,7 +494,7 @@ def test_a_repository_without_commits(made, patches, tmp_path, capsys):
 
 
 def test_a_patch_that_cannot_be_read(plain_package, tmp_path, monkeypatch, capsys):
-    folder = tmp_path / "patches" / "4.2.x"
+    folder = tmp_path / "unreadable" / "4.2.x"
     folder.mkdir(parents=True)
     (folder / "0001-x.patch").write_text(
         'Subject: [PATCH] X\n\n---\ndiff --git "a/dj ango" "b/dj ango"\n'
@@ -622,15 +617,12 @@ def _unsupported_version(path):
     return path / "vendor", "no patch series covers Django 3.2.25 (series: 4.2.x)."
 
 
-def _a_prerelease(path):
+def _a_development_version(path):
     (path / "vendor" / "django").mkdir(parents=True)
     (path / "vendor" / "django" / "__init__.py").write_text(
-        "VERSION = (4, 2, 0, 'rc', 1)\n"
+        "VERSION = (5, 0, 0, 'alpha', 0)\n"
     )
-    return (
-        path / "vendor",
-        "4.2rc1 is not a final release; series are kept for final releases only.",
-    )
+    return path / "vendor", "no patch series covers Django 5.0.dev0 (series: 4.2.x)."
 
 
 def _no_version(path):
@@ -649,7 +641,7 @@ def _no_version(path):
         _no_django,
         _the_package_itself,
         _unsupported_version,
-        _a_prerelease,
+        _a_development_version,
         _no_version,
     ],
 )
@@ -672,25 +664,11 @@ def test_help_explains_the_package_only_case(capsys):
     assert "--reverse takes the series out again: in git as new commits" in text
 
 
-REAL_SERIES = ROOT / "patches" / "4.2.x" / "series"
-
-
-@pytest.mark.integration
-@pytest.mark.skipif(
-    not (REAL_SERIES.is_file() and REAL_SERIES.read_text().strip()),
-    reason="the real patches/4.2.x series is not there yet",
-)
-def test_the_real_series_goes_into_a_vendored_package(
-    made, tmp_path, monkeypatch, capsys
-):
-    monkeypatch.setenv("FORKPATCH_PATCHES", str(ROOT / "patches"))
-    project = Path(shutil.copytree(made["project"], tmp_path / "project"))
-    code, out, err = forkpatch(capsys, project / "vendor")
+def test_a_pre_release_gets_its_lines_series(made, tmp_path, capsys):
+    path = Path(shutil.copytree(made["pristine"] / "django", tmp_path / "rc" / "django"))
+    init = path / "__init__.py"
+    init.write_text(init.read_text().replace("(4, 2, 30, 'final', 0)", "(4, 2, 0, 'rc', 1)"))
+    code, out, err = forkpatch(capsys, path.parent)
     assert code == 0, err
-    assert out.startswith("applied patches/4.2.x (")
-    assert "aprefetch_related_objects" in (project / "vendor" / MODELS_INIT).read_text()
-    # Each commit keeps its patch's subject, "[4.2.x]"-style prefixes included.
-    last = vendor.read_patch(series_for("4.2.30").patches[-1])
-    assert run_git(project, "log", "-1", "--format=%s").strip() == last.subject
-    code, out, _ = forkpatch(capsys, project / "vendor")
-    assert out.startswith("patches/4.2.x is already applied to ")
+    assert f"{path.parent}: Django 4.2rc1, the django package only" in err
+    assert out.startswith("applied patches/4.2.x (2 of 3 patches) to ")

@@ -1,8 +1,10 @@
-"""forkpatch wheel, on Django 4.2.30 with small series made here from real commits.
+"""forkpatch wheel, on the fake Django 4.2.30 with small series made here.
 
 Series: ``ok`` (0001 edits django/db/models/query.py, 0002 adds a test file),
 ``conflict`` (a patch that does not apply to 4.2.30) and ``broken`` (a patch
-that makes pyproject.toml unreadable, so the build itself fails).
+that makes pyproject.toml unreadable, so the build itself fails). The unit tier
+builds with the fake release's in-tree backend and a stand-in for python -m
+build; the integration tier builds real Django with the pinned real tools.
 """
 
 import base64
@@ -19,13 +21,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import commit, error_of, run_git
+from conftest import ROOT, error_of, make_series, write_series_folder
+from packaging.version import Version
 
 from forkpatch import cli, wheel
 from forkpatch.errors import ForkpatchError
-from forkpatch.paths import ROOT
 from forkpatch.series import series_for
-from forkpatch.tree import checkout, export
 
 NAME = "django-4.2.30+aiterprefetch.2-py3-none-any.whl"
 EPOCH = 1795521600  # 2026-11-24T12:00:00Z, the patches' author date.
@@ -44,62 +45,34 @@ def fingerprint(path):
     }
 
 
-@pytest.fixture(scope="module")
-def roots(tmp_path_factory):
-    """Three patches/ folders, each with a 4.2.x series exported from a real tree."""
-    base = tmp_path_factory.mktemp("patches")
-    empty = base / "empty"
-    (empty / "4.2.x").mkdir(parents=True)
-    (empty / "4.2.x" / "series").write_text("")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FORKPATCH_PATCHES", str(empty))
-    tree = checkout("4.2.30", tmp_path_factory.mktemp("t") / "t", log=lambda m: None)
-    root = run_git(tree, "rev-list", "--max-parents=0", "HEAD").strip()
-    made = {"empty": empty}
+QUERY = "django/db/models/query.py"
+MARK = (
+    "Fixed #1 -- Documented the iterable classes.",
+    {QUERY: lambda t: t.replace("class BaseIterable:", "class BaseIterable:  # Iterates a QuerySet.", 1)},
+)
 
-    def series(name, *commits, keep=None):
-        run_git(tree, "checkout", "-q", "-B", name, root)
-        for message, edits in commits:
-            commit(tree, message, edits)
-        out = base / name / "4.2.x"
-        export(tree, out, log=lambda m: None)
-        if keep:  # Only some of the exported patches make the series.
-            names = (out / "series").read_text().split()
-            (out / "series").write_text("".join(f"{names[i]}\n" for i in keep))
-        made[name] = base / name
 
-    query = "django/db/models/query.py"
-    mark = (
-        "Fixed #1 -- Documented the iterable classes.",
-        {
-            query: lambda t: t.replace(
-                "class BaseIterable:", "class BaseIterable:  # Iterates a QuerySet.", 1
-            )
-        },
-    )
-    series(
-        "ok",
-        mark,
-        (
-            "Refs #1 -- Added a test.",
-            {"tests/prefetch_related/test_kit.py": lambda t: "# A test.\n"},
-        ),
-    )
-    series(
-        "conflict",
-        mark,
-        (
-            "Refs #1 -- Reworded the comment.",
-            {query: lambda t: t.replace("# Iterates a QuerySet.", "# Iterates.", 1)},
-        ),
-        keep=[1],
-    )
-    series(
-        "broken",
-        ("Refs #1 -- Broke pyproject.toml.", {"pyproject.toml": lambda t: t + "[[[\n"}),
-    )
-    yield made
-    mp.undo()
+@pytest.fixture
+def roots(stored, tmp_path, build_tools_venv):
+    """Patches trees, each with a 4.2.x series exported from a fake tree."""
+    v = Version("4.2.30")
+    made = {}
+    made["empty"] = tmp_path / "empty"
+    write_series_folder(made["empty"], "4.2.x")
+    for name, commits, keep in (
+        ("ok", [MARK, ("Refs #1 -- Added a test.",
+                       {"tests/prefetch_related/test_kit.py": lambda t: "# A test.\n"})], None),
+        ("conflict", [MARK, ("Refs #1 -- Reworded the comment.",
+                             {QUERY: lambda t: t.replace("# Iterates a QuerySet.", "# Iterates.", 1)})], [1]),
+        ("broken", [("Refs #1 -- Broke pyproject.toml.",
+                     {"pyproject.toml": lambda t: t + "[[[\n"})], None),
+    ):  # fmt: skip
+        made[name] = stored(
+            f"wheel-{name}",
+            name,
+            lambda root, c=commits, k=keep: make_series(root, "4.2.x", v, c, tmp_path, keep=k),
+        )
+    return made
 
 
 @pytest.fixture
@@ -130,7 +103,7 @@ def sha256(path):
 # The local version label.
 
 
-def make_series(tmp_path, patches=2, local=None):
+def label_series(tmp_path, patches=2, local=None):
     folder = tmp_path / "4.2.x"
     folder.mkdir()
     names = [f"{n:04}-x.patch" for n in range(1, patches + 1)]
@@ -139,21 +112,21 @@ def make_series(tmp_path, patches=2, local=None):
     (folder / "series").write_text("".join(f"{n}\n" for n in names))
     if local is not None:
         (folder / "local-version").write_text(local)
-    return series_for("4.2.30", root=tmp_path)
+    return series_for(Version("4.2.30"), tmp_path)
 
 
 def test_label_counts_the_patches(tmp_path):
-    assert wheel.local_label(make_series(tmp_path, patches=3)) == "aiterprefetch.3"
+    assert wheel.local_label(label_series(tmp_path, patches=3)) == "aiterprefetch.3"
 
 
 def test_label_from_the_series_folder(tmp_path):
-    series = make_series(tmp_path, local="aiterprefetch.7\n")
+    series = label_series(tmp_path, local="aiterprefetch.7\n")
     assert wheel.local_label(series) == "aiterprefetch.7"
 
 
 @pytest.mark.parametrize("text", ["Aiter", "aiter-1", "aiter.07", "", "a..b", "a+b"])
 def test_label_that_is_not_pep_440(tmp_path, text):
-    series = make_series(tmp_path, local=text)
+    series = label_series(tmp_path, local=text)
     with pytest.raises(ForkpatchError) as info:
         wheel.local_label(series)
     assert str(info.value) == (
@@ -195,54 +168,60 @@ def record_is_valid(whl):
     return True
 
 
-@pytest.fixture(scope="module")
-def built(roots, tmp_path_factory):
-    """The ok series' wheel, built once with the command line."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("FORKPATCH_PATCHES", str(roots["ok"]))
-    out = tmp_path_factory.mktemp("wheels")
+@pytest.fixture
+def built(roots, tmp_path, monkeypatch):
+    """The ok series' wheel, built with the command line."""
+    monkeypatch.setenv("FORKPATCH_PATCHES", str(roots["ok"]))
+    out = tmp_path / "wheels"
     assert cli.main(["wheel", "4.2.30", "-o", str(out)]) == 0
-    mp.undo()
     return out / NAME
 
 
-def test_the_wheel_has_the_local_version_and_the_patches(built):
+def check_wheel(built, label, query_mark="class BaseIterable:  # Iterates a QuerySet."):
+    """The local version, the patches, and a fixed order, dates and modes."""
     with zipfile.ZipFile(built) as z:
         infos = z.infolist()
         names = [i.filename for i in infos]
-        metadata = z.read("django-4.2.30+aiterprefetch.2.dist-info/METADATA").decode()
+        dist = built.name.split("-py3")[0]
+        metadata = z.read(f"{dist}.dist-info/METADATA").decode()
         version_py = z.read("django/utils/version.py").decode()
         query = z.read("django/db/models/query.py").decode()
-    assert "Version: 4.2.30+aiterprefetch.2\n" in metadata
-    assert "class BaseIterable:  # Iterates a QuerySet." in query
+    assert f"Version: {dist.split('-', 1)[1]}\n" in metadata
+    assert query_mark in query
     assert 'FORKPATCH_SERIES = "4.2.x"' in version_py
-    assert 'FORKPATCH_LOCAL_VERSION = "aiterprefetch.2"' in version_py
+    assert f'FORKPATCH_LOCAL_VERSION = "{label}"' in version_py
     assert re.search(r'FORKPATCH_DIGEST = "[0-9a-f]{12}"', version_py)
     assert not any(n.startswith("tests/") for n in names)
-    # Fixed order, dates and modes.
     dist_info = [n for n in names if ".dist-info/" in n]
     assert names == sorted(set(names) - set(dist_info)) + sorted(
         dist_info, key=lambda n: (n.endswith("/RECORD"), n)
     )
-    assert {i.date_time for i in infos} == {(2026, 11, 24, 12, 0, 0)}
+    assert len({i.date_time for i in infos}) == 1
     modes = {i.filename: i.external_attr >> 16 for i in infos}
     assert modes.pop("django/conf/project_template/manage.py-tpl") == 0o100755
-    assert set(modes.values()) == {0o100644}
+    assert set(modes.values()) - {0o100664} == {0o100644}  # RECORD: the wheel's own.
     assert record_is_valid(built)
+    return {i.date_time for i in infos}.pop()
+
+
+def test_the_wheel_has_the_local_version_and_the_patches(built):
+    assert check_wheel(built, "aiterprefetch.2") == (2026, 11, 24, 12, 0, 0)
 
 
 def test_building_again_gives_the_same_bytes(built, use, tmp_path, capsys):
     """A second build from scratch into a folder holding the first: same bytes."""
-    use("ok")
+    root = use("ok")
     out = Path(shutil.copytree(built.parent, tmp_path / "again"))
+    capsys.readouterr()
     code, stdout, err = forkpatch(capsys, "4.2.30", "-o", out)
     assert code == 0, err
     assert stdout == f"{out / NAME}\n"
+    digest = series_for(Version("4.2.30"), root).digest()
     assert err.splitlines()[-3:] == [
         f"forkpatch: building Django 4.2.30+aiterprefetch.2 (SOURCE_DATE_EPOCH={EPOCH})",
         f"forkpatch: {out / NAME} already exists with the same contents; left as is",
-        f"forkpatch: {NAME}: Django 4.2.30+aiterprefetch.2, patches/4.2.x (2 patches, "
-        f"digest {series_for('4.2.30').digest()}), sha256 {sha256(built)}",
+        f"forkpatch: {NAME}: Django 4.2.30+aiterprefetch.2, ok/4.2.x (2 patches, "
+        f"digest {digest}), sha256 {sha256(built)}",
     ]
     assert fingerprint(out) == fingerprint(built.parent)
     assert not any(use.scratch.iterdir()), "a temporary folder was left behind"
@@ -250,12 +229,11 @@ def test_building_again_gives_the_same_bytes(built, use, tmp_path, capsys):
 
 def test_installed_wheel_reports_the_local_version(built, tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", built],
-        check=True,
-    )
+    with zipfile.ZipFile(built) as z:  # What pip does with a pure wheel.
+        z.extractall(venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+                     / "site-packages")  # fmt: skip
     script = (
         "import importlib.metadata, django, django.utils.version as v; "
         "print(django.__version__, django.get_version(), "
@@ -290,7 +268,7 @@ def test_an_empty_series(use, tmp_path, capsys):
     use("empty")
     code, _, err = forkpatch(capsys, "4.2.30", "-o", tmp_path / "out")
     assert code == 2
-    assert error_of(err) == "patches/4.2.x has no patches; there is nothing to build."
+    assert error_of(err) == "empty/4.2.x has no patches; there is nothing to build."
     assert not (tmp_path / "out").exists()
 
 
@@ -353,7 +331,7 @@ def test_a_different_wheel_of_that_name_is_not_replaced(built, tmp_path):
     out.mkdir()
     (out / NAME).write_bytes(b"an older build\n")
     with pytest.raises(ForkpatchError) as info:
-        wheel._place(built, out, log=print)
+        wheel._place(built, out)
     assert str(info.value) == (
         f"{out / NAME} already exists with other contents (the series changed without "
         "a new local version label?); remove it, or bump the label in the series "
@@ -369,6 +347,24 @@ def test_help_explains_the_scheme(capsys):
     assert "aiterprefetch.<number of patches in the series>" in text
     assert 'importlib.metadata.version("django")' in text
     assert "SOURCE_DATE_EPOCH" in text
+
+
+def test_help_example_label_is_the_shipped_one(capsys):
+    """The example in wheel --help names the label a wheel of 4.2.30 really gets."""
+    label = wheel.local_label(series_for(Version("4.2.30"), ROOT / "patches"))
+    with pytest.raises(SystemExit):
+        cli.main(["wheel", "--help"])
+    text = capsys.readouterr().out
+    assert f"dist/django-4.2.30+{label}-py3-none-any.whl" in text
+    assert f"e.g. 4.2.30+{label}." in " ".join(text.split())
+
+
+def test_wheel_version_reads_the_metadata(tmp_path):
+    path = tmp_path / "django-1.0+x.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("django-1.0+x.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: Django\nVersion: 1.0+x.2\n")
+    with pytest.raises(ForkpatchError, match="METADATA says version 1.0\\+x.2, its name 1.0\\+x.1"):
+        wheel.wheel_version(path)
 
 
 # End to end, with the kit's real series.
@@ -453,12 +449,19 @@ FEATURE_SCRIPT = textwrap.dedent("""
     not (REAL_SERIES.is_file() and REAL_SERIES.read_text().strip()),
     reason="the real patches/4.2.x series is not there yet",
 )
-def test_real_series_wheel_installs_and_has_the_feature(tmp_path, monkeypatch):
-    monkeypatch.setenv("FORKPATCH_PATCHES", str(ROOT / "patches"))
-    series = series_for("4.2.30")
-    local = f"4.2.30+{wheel.local_label(series)}"
-    built = wheel.build_wheel("4.2.30", tmp_path / "out", log=print)
+def test_real_series_wheel_installs_and_has_the_feature(tmp_path):
+    """Real Django, real series, real pinned tools: reproducible, installs, works."""
+    version = Version("4.2.30")
+    series = series_for(version, ROOT / "patches")
+    label = wheel.local_label(series)
+    local = f"4.2.30+{label}"
+    build = tmp_path / "build"
+    (build / "venvs").mkdir(parents=True)
+    built = wheel.build_wheel(build, version, series, tmp_path / "out")
     assert built.name == f"django-{local}-py3-none-any.whl"
+    check_wheel(built, label, "aprefetch_related_objects")
+    again = wheel.build_wheel(build, version, series, tmp_path / "again")
+    assert sha256(again) == sha256(built)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
