@@ -83,6 +83,10 @@ is compiled on install (mysqlclient) must find pkg-config and its headers;
 then a login with the URL's user is tried.
 """
 
+TEST_HELP = "run Django's own runtests.py on a patched tree"
+VERIFY_HELP = "check out and test releases, and print a summary table"
+EXPORT_HELP = "write a tree's commits back to its series folder"
+
 VERIFY_DESCRIPTION = """\
 For each VERSION (default: the newest release of every line the series cover):
 a fresh checkout under build/verify/, then runtests.py with the default labels
@@ -428,7 +432,7 @@ def build_parser():
     p = command(
         "test",
         cmd_test,
-        "run Django's own runtests.py on a patched tree",
+        TEST_HELP,
         TEST_DESCRIPTION,
         usage="forkpatch test [-h] [--db URL] [--tree DIR] [--python PATH] "
         "[VERSION] [LABEL ...] [-- RUNTESTS-ARGS ...]",
@@ -456,27 +460,13 @@ def build_parser():
     )
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
-    p = command(
-        "verify",
-        cmd_verify,
-        "check out and test releases, and print a summary table",
-        VERIFY_DESCRIPTION,
-    )
-    p.add_argument(
-        "versions",
-        metavar="VERSION",
-        nargs="*",
-        help="Django releases (default: the newest of every line)",
-    )
+    p = command("verify", cmd_verify, VERIFY_HELP, VERIFY_DESCRIPTION)
+    versions_help = "Django releases (default: the newest of every line)"
+    p.add_argument("versions", metavar="VERSION", nargs="*", help=versions_help)
     p.add_argument("--db", action="append", metavar="URL", help=DB_HELP + "; repeatable")
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
-    p = command(
-        "export",
-        cmd_export,
-        "write a tree's commits back to its series folder",
-        EXPORT_DESCRIPTION,
-    )
+    p = command("export", cmd_export, EXPORT_HELP, EXPORT_DESCRIPTION)
     p.add_argument(
         "tree", metavar="TREE", help="a tree made by forkpatch checkout (and edited)"
     )
