@@ -2,6 +2,7 @@
 forkpatch works from any folder, reading the series it ships."""
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -23,9 +24,22 @@ def run(*args, **kwargs):
     return proc
 
 
-def test_built_kit_installs_and_checks_out_from_anywhere(index, tmp_path):
+#: What the kit's build reads (a copy is built, so the checkout gets no build files).
+SOURCES = ["forkpatch", "patches", "setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in",
+           "README.md", "CONTRIBUTING.md"]  # fmt: skip
+
+
+def test_built_kit_installs_and_checks_out_from_anywhere(index_server, tmp_path):
+    source = tmp_path / "kit"
+    source.mkdir()
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            shutil.copy(ROOT / name, source / name)
     dist = tmp_path / "dist"
-    run(sys.executable, "-m", "build", "--outdir", dist, ROOT)
+    run(sys.executable, "-m", "build", "--outdir", dist, source)
     (wheel,) = dist.glob("forkpatch-*.whl")
     (sdist_file,) = dist.glob("forkpatch-*.tar.gz")
     shipped = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "patches").rglob("*")
@@ -40,8 +54,10 @@ def test_built_kit_installs_and_checks_out_from_anywhere(index, tmp_path):
         top = tar.getnames()[0].split("/")[0]
         assert {f"{top}/{name}" for name in shipped} <= set(tar.getnames())
 
-    # The real 4.2.30 sdist, served by the loopback index.
+    # The real 4.2.30 sdist (from the real index), served by the loopback index.
     real = sdist.fetch(Version("4.2.30"))
+    index = index_server
+    index.reset()
     index.add("django", real.name, real.read_bytes())
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv)
