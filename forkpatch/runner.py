@@ -204,6 +204,11 @@ def run_tests(build, tree, version, series, db, labels=(), extra=(), python=None
     return result.returncode, int(ran[-1]) if ran else 0
 
 
+def _echo(line):
+    sys.stdout.write(line)
+    sys.stdout.flush()
+
+
 #: Variables that would point the tree's Python at other code or settings.
 UNSET = ("DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV", "PYTHONHOME")
 
