@@ -23,7 +23,9 @@ class build_py_with_series(build_py):
             raise SystemExit("patches/ is missing: the kit cannot be built without it")
         dest = Path(self.build_lib) / "forkpatch" / "patches"
         shutil.rmtree(dest, ignore_errors=True)
-        shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+        shutil.copytree(
+            source, dest, ignore=shutil.ignore_patterns(".*", "__pycache__")
+        )
 
 
 setup(cmdclass={"build_py": build_py_with_series})

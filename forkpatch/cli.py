@@ -53,6 +53,22 @@ DB_HELP = (
     "sqlite (default), postgres://USER@HOST:PORT/NAME or mysql://USER@HOST:PORT/NAME; "
     "test databases are named test_NAME_VERSION"
 )
+DEST_HELP = "where to make the tree (default: build/trees/VERSION)"
+GIT_HELP = "apply the series to this Django git clone instead"
+REF_HELP = "with --git: the commit to branch from (default HEAD)"
+SERIES_HELP = "the series folder to apply (e.g. main, 6.1.x)"
+TEST_VERSION_HELP = (
+    "a Django release; its tree is build/trees/VERSION, checked out if missing "
+    "(with --tree, a first LABEL)"
+)
+LABEL_HELP = (
+    "test labels for runtests.py (default: async, prefetch_related and the apps "
+    "the series touches)"
+)
+TREE_HELP = (
+    "test this tree: a checkout, or a clone made by checkout --git "
+    "(default: build/trees/VERSION)"
+)
 PYTHON_HELP = (
     "interpreter to use (default: one the release supports; env FORKPATCH_PYTHON)"
 )
@@ -115,7 +131,9 @@ Commits keep their authors; a commit whose author address is a placeholder
 (@example.com, @localhost) gets a warning.
 """
 
-VENDOR_HELP = "apply the release's patch series to a vendored Django (or a Django checkout)"
+VENDOR_HELP = (
+    "apply the release's patch series to a vendored Django (or a Django checkout)"
+)
 
 VENDOR_DESCRIPTION = """\
 Apply the patch series of PATH's Django release to PATH, the folder that holds
@@ -226,7 +244,9 @@ def cmd_checkout(args):
     if args.git:
         version = clone.clone_version(args.git, args.ref)
         series = (
-            series_named(args.series, root) if args.series else series_for(version, root)
+            series_named(args.series, root)
+            if args.series
+            else series_for(version, root)
         )
         branch = clone.apply_to_clone(args.git, series, args.ref)
         log.info(
@@ -236,7 +256,9 @@ def cmd_checkout(args):
         print(branch)
         return 0
     version = parse_version(args.version)
-    series = series_named(args.series, root) if args.series else series_for(version, root)
+    series = (
+        series_named(args.series, root) if args.series else series_for(version, root)
+    )
     dest = Path(args.dest) if args.dest else default_dest(build_dir(), version)
     print(checkout(version, series, dest))
     return 0
@@ -279,9 +301,7 @@ def cmd_test(args):
                     f"note: {series.label} changed since {tree} was checked out; "
                     "testing the tree as it is (export it, or check it out again)"
                 )
-    status, _ = run_tests(
-        build, tree, version, series, db, labels, extra, args.python
-    )
+    status, _ = run_tests(build, tree, version, series, db, labels, extra, args.python)
     return status
 
 
@@ -316,13 +336,17 @@ def cmd_verify(args):
                 status, ran = run_tests(
                     build, tree, version, series, db, python=args.python, output=output
                 )
-                result = "passed" if status == 0 else f"FAILED (exit {status}; {output})"
+                result = (
+                    "passed" if status == 0 else f"FAILED (exit {status}; {output})"
+                )
             except ForkpatchError as exc:
                 ran, result = 0, f"ERROR: {exc}"
             # A row's seconds run from where the previous row ended: the first row
             # of a release includes its checkout, every row its environment.
             end = time.monotonic()
-            rows.append((str(version), db.vendor, str(ran), result, f"{end - start:.0f}"))
+            rows.append(
+                (str(version), db.vendor, str(ran), result, f"{end - start:.0f}")
+            )
             start = end
     print_table(rows)
     return 0 if all(row[3] == "passed" for row in rows) else 1
@@ -343,7 +367,12 @@ def cmd_export(args):
     filled = dict(tickets.parse_ticket(text) for text in args.ticket or [])
     if not (tree / ".git").exists():
         raise ForkpatchError(f"{tree} is not a git tree made by forkpatch checkout.")
-    _, series = _tree_series(tree, root)
+    try:
+        _, series = _tree_series(tree, root)
+    except ForkpatchError:
+        if not args.out:
+            raise
+        series = None  # --out names the folder; no series of ours needed.
     if filled:
         tickets.fill_tickets(tree, pristine_root(tree), filled)
     export(tree, Path(args.out) if args.out else series.path, source=series)
@@ -416,18 +445,10 @@ def build_parser():
         "       forkpatch checkout [-h] --git DIR [--ref REF] [--series NAME]",
     )
     p.add_argument("version", metavar="VERSION", nargs="?", help=VERSION_HELP)
-    p.add_argument(
-        "--dest", metavar="DIR", help="where to make the tree (default: build/trees/VERSION)"
-    )
-    p.add_argument(
-        "--git", metavar="DIR", help="apply the series to this Django git clone instead"
-    )
-    p.add_argument(
-        "--ref", default="HEAD", help="with --git: the commit to branch from (default HEAD)"
-    )
-    p.add_argument(
-        "--series", metavar="NAME", help="the series folder to apply (e.g. main, 6.1.x)"
-    )
+    p.add_argument("--dest", metavar="DIR", help=DEST_HELP)
+    p.add_argument("--git", metavar="DIR", help=GIT_HELP)
+    p.add_argument("--ref", default="HEAD", help=REF_HELP)
+    p.add_argument("--series", metavar="NAME", help=SERIES_HELP)
 
     p = command(
         "test",
@@ -437,33 +458,18 @@ def build_parser():
         usage="forkpatch test [-h] [--db URL] [--tree DIR] [--python PATH] "
         "[VERSION] [LABEL ...] [-- RUNTESTS-ARGS ...]",
     )
-    p.add_argument(
-        "version",
-        metavar="VERSION",
-        nargs="?",
-        help="a Django release; its tree is build/trees/VERSION, checked out if "
-        "missing (with --tree, a first LABEL)",
-    )
-    p.add_argument(
-        "labels",
-        metavar="LABEL",
-        nargs="*",
-        help="test labels for runtests.py (default: async, prefetch_related and the "
-        "apps the series touches)",
-    )
+    p.add_argument("version", metavar="VERSION", nargs="?", help=TEST_VERSION_HELP)
+    p.add_argument("labels", metavar="LABEL", nargs="*", help=LABEL_HELP)
     p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
-    p.add_argument(
-        "--tree",
-        metavar="DIR",
-        help="test this tree: a checkout, or a clone made by checkout --git "
-        "(default: build/trees/VERSION)",
-    )
+    p.add_argument("--tree", metavar="DIR", help=TREE_HELP)
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
     p = command("verify", cmd_verify, VERIFY_HELP, VERIFY_DESCRIPTION)
     versions_help = "Django releases (default: the newest of every line)"
     p.add_argument("versions", metavar="VERSION", nargs="*", help=versions_help)
-    p.add_argument("--db", action="append", metavar="URL", help=DB_HELP + "; repeatable")
+    p.add_argument(
+        "--db", action="append", metavar="URL", help=DB_HELP + "; repeatable"
+    )
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
     p = command("export", cmd_export, EXPORT_HELP, EXPORT_DESCRIPTION)

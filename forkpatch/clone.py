@@ -24,7 +24,9 @@ def clone_version(clone, ref="HEAD"):
     top = git("rev-parse", "--show-toplevel", cwd=clone, check=False)
     if top.returncode or Path(top.stdout.strip()).resolve() != clone.resolve():
         raise ForkpatchError(f"{clone} is not the top of a git clone of Django.")
-    proc = git("rev-parse", "--verify", "-q", f"{ref}^{{commit}}", cwd=clone, check=False)
+    proc = git(
+        "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", cwd=clone, check=False
+    )
     if proc.returncode:
         raise ForkpatchError(f"{clone} has no commit {ref!r}.")
     proc = git("show", f"{ref}:django/__init__.py", cwd=clone, check=False)
@@ -66,7 +68,9 @@ def apply_to_clone(clone, series, ref="HEAD"):
     original = git("symbolic-ref", "-q", "--short", "HEAD", cwd=clone, check=False)
     back = original.stdout.strip() or git("rev-parse", "HEAD", cwd=clone).stdout.strip()
     git("checkout", "-q", "-b", branch, ref, cwd=clone)
-    log.info(f"applying {len(series.patches)} patch(es) from {series.label} on {branch}")
+    log.info(
+        f"applying {len(series.patches)} patch(es) from {series.label} on {branch}"
+    )
     try:
         # No identity override: the commits carry the user's own git identity.
         apply_patches(clone, series.patches, f"{clone} at {ref}", threeway=True, env={})

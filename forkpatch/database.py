@@ -73,8 +73,11 @@ def parse_db(text):
         "NAME": unquote(url.path.lstrip("/")) or "forkpatch",
         "USER": unquote(url.username or ""),
         "PASSWORD": unquote(url.password or ""),
-        "HOST": unquote(url.hostname or "") if "%2f" not in url.netloc.lower()
-        else unquote(url.netloc.rpartition("@")[2]),
+        "HOST": (
+            unquote(url.hostname or "")
+            if "%2f" not in url.netloc.lower()
+            else unquote(url.netloc.rpartition("@")[2])
+        ),
         "PORT": str(port or ""),
     }
     options = dict(parse_qsl(url.query))

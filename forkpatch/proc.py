@@ -14,7 +14,8 @@ def last_line(text):
     lines = [
         line.strip()
         for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith(("WARNING", "warning:", "hint:"))
+        if line.strip()
+        and not line.lstrip().startswith(("WARNING", "warning:", "hint:"))
     ]
     errors = [line for line in lines if line.startswith(_ERROR_PREFIXES)]
     return (errors or lines or ["no output"])[-1]
@@ -28,9 +29,9 @@ def run(
 
     On failure (check=True) raise a ForkpatchError: "WHAT failed: <the line that
     says why><hint>". env is added to os.environ, less the names in unset. A
-    program that is not there, or runs past timeout, is a failure too. With on_line, stdout and stderr
-    are merged and each line is passed to on_line as it comes (the process's
-    stdout then holds all of it).
+    program that is not there, or runs past timeout, is a failure too. With
+    on_line, stdout and stderr are merged and each line is passed to on_line as
+    it comes (the process's stdout then holds all of it).
     """
     cmd = [str(part) for part in cmd]
     full_env = {k: v for k, v in os.environ.items() if k not in unset}

@@ -77,8 +77,10 @@ def check_driver(db):
     if not shutil.which("pkg-config"):
         missing.append("pkg-config")
     elif not any(
-        proc.run(["pkg-config", "--exists", name], what="pkg-config", check=False)
-        .returncode == 0
+        proc.run(
+            ["pkg-config", "--exists", name], what="pkg-config", check=False
+        ).returncode
+        == 0
         for name in MYSQL_PKG_CONFIG
     ):
         missing.append("the MariaDB client headers (libmariadb-dev)")

@@ -47,7 +47,9 @@ def fill_tickets(tree, root, tickets):
     """Rewrite the commits root..HEAD of tree with the ticket numbers filled in."""
     commits = git("rev-list", "--reverse", f"{root}..HEAD", cwd=tree).stdout.split()
     if git("rev-list", "--min-parents=2", f"{root}..HEAD", cwd=tree).stdout.strip():
-        raise ForkpatchError(f"{tree} has merge commits; --ticket needs a linear history.")
+        raise ForkpatchError(
+            f"{tree} has merge commits; --ticket needs a linear history."
+        )
     touched = sorted(
         set(
             git(
@@ -101,11 +103,21 @@ def _rewrite(tree, sha, parent, touched, tickets, env):
         filled = _fill(data, tickets)
         if filled != data:
             new = _hash_object(tree, filled)
-            git("update-index", "--cacheinfo", f"{mode},{new},{path}", cwd=tree, env=env)
+            git(
+                "update-index", "--cacheinfo", f"{mode},{new},{path}", cwd=tree, env=env
+            )
     new_tree = git("write-tree", cwd=tree, env=env).stdout.strip()
-    fields = git(
-        "log", "-1", "--format=%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI", sha, cwd=tree
-    ).stdout.rstrip("\n").split("\0")
+    fields = (
+        git(
+            "log",
+            "-1",
+            "--format=%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI",
+            sha,
+            cwd=tree,
+        )
+        .stdout.rstrip("\n")
+        .split("\0")
+    )
     identity = dict(
         zip(
             [

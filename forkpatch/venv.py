@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 STAMP = "forkpatch-requirements.txt"
 
 #: pip output lines worth showing while it works.
-_PIP_STEP_RE = re.compile(r"^\s*(Collecting|Downloading|Building|Installing|Preparing)\b")
+_PIP_STEP_RE = re.compile(
+    r"^\s*(Collecting|Downloading|Building|Installing|Preparing)\b"
+)
 
 
 class Venv:

@@ -99,7 +99,9 @@ def local_label(series):
         return text
     count = len(series.patches)
     if not count:
-        raise ForkpatchError(f"{series.label} has no patches; there is nothing to build.")
+        raise ForkpatchError(
+            f"{series.label} has no patches; there is nothing to build."
+        )
     return f"aiterprefetch.{count}"
 
 
@@ -128,7 +130,9 @@ def stamp_version(tree, version, series, label, digest):
 def build_venv(build):
     """The environment with the pinned build tools, made once for this Python."""
     major, minor = sys.version_info[:2]
-    venv = Venv(Path(build) / "venvs" / f"wheel-build-py{major}.{minor}", sys.executable)
+    venv = Venv(
+        Path(build) / "venvs" / f"wheel-build-py{major}.{minor}", sys.executable
+    )
     return venv.ensure(PINNED, index_url(), exact=True, pip_options=["--no-deps"])
 
 

@@ -216,8 +216,12 @@ class Index:
         self.blobs.clear()
         self.requests.clear()
         for version in RELEASES:
-            self.publish(version, f"{'Django' if version < '4.2' else 'django'}-{version}.tar.gz")
-        self.add("tblib", "tblib-3.0.0-py3-none-any.whl", fakedjango.wheel("tblib", "3.0.0"))
+            self.publish(
+                version, f"{'Django' if version < '4.2' else 'django'}-{version}.tar.gz"
+            )
+        self.add(
+            "tblib", "tblib-3.0.0-py3-none-any.whl", fakedjango.wheel("tblib", "3.0.0")
+        )
 
 
 @pytest.fixture(scope="session")
@@ -242,7 +246,10 @@ def session_venvs(tmp_path_factory):
     pytest's numbered temporary folders, which are deleted in turn): forkpatch's
     own stamps decide whether they are reused, as for a user's build/venvs."""
     major, minor = sys.version_info[:2]
-    path = tmp_path_factory.getbasetemp().parent / f"forkpatch-unit-venvs-py{major}.{minor}"
+    path = (
+        tmp_path_factory.getbasetemp().parent
+        / f"forkpatch-unit-venvs-py{major}.{minor}"
+    )
     path.mkdir(exist_ok=True)
     return path
 
@@ -345,7 +352,6 @@ def stored(_series_store, index, tmp_path):
         return Path(shutil.copytree(source, tmp_path / name, symlinks=True))
 
     return get
-
 
 
 def write_series_folder(root, name, versions=None, local=None):

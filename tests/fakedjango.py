@@ -129,15 +129,17 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         for path in files:
             with open(path, "rb") as f:
                 add(path, f.read(), os.stat(path).st_mode)
-        add(f"{dist}/METADATA", f"Metadata-Version: 2.1\\nName: Django\\nVersion: {version}\\n".encode())
-        add(f"{dist}/WHEEL", b"Wheel-Version: 1.0\\nGenerator: fake\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n")
+        metadata = f"Metadata-Version: 2.1\\nName: Django\\nVersion: {version}\\n"
+        add(f"{dist}/METADATA", metadata.encode())
+        wheel = "Wheel-Version: 1.0\\nGenerator: fake\\nRoot-Is-Purelib: true\\n"
+        add(f"{dist}/WHEEL", (wheel + "Tag: py3-none-any\\n").encode())
         record = "\\n".join(records + [f"{dist}/RECORD,,"]) + "\\n"
         add(f"{dist}/RECORD", record.encode())
     return name
 '''
 
 #: python -m build, as far as forkpatch uses it: --wheel --no-isolation --outdir.
-BUILD_MAIN = '''\
+BUILD_MAIN = """\
 import argparse
 import importlib
 import os
@@ -162,7 +164,7 @@ os.chdir(args.srcdir)
 backend = importlib.import_module(system["build-backend"])
 os.makedirs(args.outdir, exist_ok=True)
 print("Successfully built", backend.build_wheel(os.path.abspath(args.outdir)))
-'''
+"""
 
 
 def files(version, dev=False):

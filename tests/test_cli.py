@@ -57,7 +57,9 @@ def test_the_tool_does_not_depend_on_django():
 
 
 def test_errors_are_one_line(tmp_path):
-    proc = forkpatch_process("checkout", "3.2.25", FORKPATCH_PATCHES=str(ROOT / "patches"))
+    proc = forkpatch_process(
+        "checkout", "3.2.25", FORKPATCH_PATCHES=str(ROOT / "patches")
+    )
     assert proc.returncode == 2
     assert error_of(proc.stderr).startswith("no patch series covers Django 3.2.25")
     assert proc.stderr.count("\n") == 2  # The series line, then the error.
@@ -81,9 +83,17 @@ def test_it_says_which_series_tree_it_uses(index, tmp_path, capsys, monkeypatch)
     assert err.splitlines()[0] == f"forkpatch: series from {root} (FORKPATCH_PATCHES)"
     monkeypatch.delenv("FORKPATCH_PATCHES")
     code, _, err = forkpatch(capsys, "vendor", tmp_path / "nothing")
-    assert err.splitlines()[0] == "forkpatch: error: " + f"{tmp_path / 'nothing'} does not exist."
-    code, _, err = forkpatch(capsys, "--patches", tmp_path / "none", "checkout", "4.2.30")
-    assert error_of(err) == f"the series folder {tmp_path / 'none'} (--patches) does not exist."
+    assert (
+        err.splitlines()[0]
+        == "forkpatch: error: " + f"{tmp_path / 'nothing'} does not exist."
+    )
+    code, _, err = forkpatch(
+        capsys, "--patches", tmp_path / "none", "checkout", "4.2.30"
+    )
+    assert (
+        error_of(err)
+        == f"the series folder {tmp_path / 'none'} (--patches) does not exist."
+    )
 
 
 def test_default_series_are_the_kits_own(capsys):

@@ -15,9 +15,16 @@ from packaging.version import Version
 QUERY = "django/db/models/query.py"
 MARK = (
     "Fixed #1 -- Marked the iterable.",
-    {QUERY: lambda t: t.replace("class BaseIterable:", "class BaseIterable:  # Kit.", 1)},
+    {
+        QUERY: lambda t: t.replace(
+            "class BaseIterable:", "class BaseIterable:  # Kit.", 1
+        )
+    },
 )
-TEST = ("Refs #1 -- Added a test.", {"tests/async/test_kit.py": lambda t: "    def test_kit(self):\n"})
+TEST = (
+    "Refs #1 -- Added a test.",
+    {"tests/async/test_kit.py": lambda t: "    def test_kit(self):\n"},
+)
 
 
 @pytest.fixture
@@ -62,7 +69,9 @@ def test_test_runs_on_the_clone(main_series, clone, capsys, shared_venv):
     code, out, err = forkpatch(capsys, "test", "--tree", clone)
     assert code == 0, err
     assert "Ran 4 tests in" in out  # async (3 with the kit's test), prefetch_related.
-    assert f"running runtests.py async prefetch_related --noinput in {clone}/tests" in err
+    assert (
+        f"running runtests.py async prefetch_related --noinput in {clone}/tests" in err
+    )
 
 
 def test_ref_and_series(main_series, clone, capsys):
@@ -75,7 +84,15 @@ def test_ref_and_series(main_series, clone, capsys):
 
 
 def test_a_conflict_leaves_the_clone_as_it_was(main_series, clone, capsys):
-    commit(clone, "Local change.", {QUERY: lambda t: t.replace("class BaseIterable:", "class BaseIterable:  # Ours.", 1)})
+    commit(
+        clone,
+        "Local change.",
+        {
+            QUERY: lambda t: t.replace(
+                "class BaseIterable:", "class BaseIterable:  # Ours.", 1
+            )
+        },
+    )
     before = git_state(clone)
     code, _, err = forkpatch(capsys, "checkout", "--git", clone)
     assert code == 2
@@ -99,7 +116,10 @@ def test_a_detached_head_is_restored(main_series, clone, capsys):
     "prepare, message",
     [
         (lambda c: (c / "README").write_text("dirty\n"), "has uncommitted changes"),
-        (lambda c: run_git(c, "branch", "forkpatch/main"), "already has a branch forkpatch/main"),
+        (
+            lambda c: run_git(c, "branch", "forkpatch/main"),
+            "already has a branch forkpatch/main",
+        ),
     ],
 )
 def test_refusals_change_nothing(main_series, clone, capsys, prepare, message):

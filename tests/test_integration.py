@@ -106,17 +106,21 @@ def test_verify_prints_a_table():
     assert proc.returncode == 0, proc.stdout[-3000:]
     table = proc.stdout[proc.stdout.rindex("version  database") :].splitlines()
     assert re.fullmatch(r"version\s+database\s+tests run\s+result\s+seconds", table[0])
-    assert re.fullmatch(rf"{re.escape(version)}\s+sqlite\s+\d+\s+passed\s+\d+", table[2])
+    assert re.fullmatch(
+        rf"{re.escape(version)}\s+sqlite\s+\d+\s+passed\s+\d+", table[2]
+    )
 
 
 def test_a_refused_login_on_a_real_server_is_one_line(newest_tree):
     require_database("postgresql")
     _, _, tree = newest_tree
-    proc = forkpatch("test", "--tree", tree, "--db", "postgres://nobody@127.0.0.1:5432/x")
+    proc = forkpatch(
+        "test", "--tree", tree, "--db", "postgres://nobody@127.0.0.1:5432/x"
+    )
     assert proc.returncode == 2
     errors = [line for line in proc.stdout.splitlines() if "error" in line.lower()]
     assert errors == [errors[0]] and errors[0].startswith("forkpatch: error: ")
-    assert 'refused the login as nobody' in errors[0]
+    assert "refused the login as nobody" in errors[0]
     assert "Traceback" not in proc.stdout
 
 
@@ -127,7 +131,7 @@ def test_the_real_series_goes_into_a_vendored_package(tmp_path):
         top = f"django-{version}/"
         members = [m for m in tar.getmembers() if m.name.startswith(top + "django/")]
         for member in members:
-            member.name = "vendor/" + member.name[len(top):]
+            member.name = "vendor/" + member.name[len(top) :]
         tar.extractall(project, members=members, filter="data")
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "Vendored Django"]):
         run_git(project, "-c", "user.name=t", "-c", "user.email=t@users.dev", *args)
@@ -150,12 +154,20 @@ def test_checkout_git_onto_a_clone_of_the_newest_release(tmp_path):
     with tarfile.open(sdist.fetch(version)) as tar:
         tar.extractall(tmp_path, filter="data")
     (tmp_path / f"django-{version}").rename(clone)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "Django"]):
-        run_git(clone, "-c", "user.name=Robin", "-c", "user.email=robin@users.dev", *args)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["commit", "-qm", "Django"],
+    ):
+        run_git(
+            clone, "-c", "user.name=Robin", "-c", "user.email=robin@users.dev", *args
+        )
     proc = forkpatch("checkout", "--git", clone)
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.strip().endswith(f"forkpatch/{series.name}")
-    assert int(run_git(clone, "rev-list", "--count", "main..HEAD")) == len(series.patches)
+    assert int(run_git(clone, "rev-list", "--count", "main..HEAD")) == len(
+        series.patches
+    )
     # Applying it again conflicts on the branch's own commits: nothing changes.
     run_git(clone, "checkout", "-q", "-b", "again")
     run_git(clone, "branch", "-q", "-D", f"forkpatch/{series.name}")

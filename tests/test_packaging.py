@@ -19,8 +19,12 @@ pytestmark = pytest.mark.integration
 
 
 def run(*args, **kwargs):
-    proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
-    assert proc.returncode == 0, f"{args}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    proc = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, **kwargs
+    )
+    assert (
+        proc.returncode == 0
+    ), f"{args}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     return proc
 
 
@@ -48,7 +52,11 @@ def test_built_kit_installs_and_checks_out_from_anywhere(index_server, tmp_path)
         names = set(z.namelist())
         metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
     assert {f"forkpatch/{name}" for name in shipped} <= names
-    requires = [line for line in metadata.decode().splitlines() if line.startswith("Requires-Dist")]
+    requires = [
+        line
+        for line in metadata.decode().splitlines()
+        if line.startswith("Requires-Dist")
+    ]
     assert not any("django" in line.lower() for line in requires), requires
     with tarfile.open(sdist_file) as tar:
         top = tar.getnames()[0].split("/")[0]

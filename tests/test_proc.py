@@ -18,7 +18,9 @@ def test_a_failure_is_the_line_that_says_why():
 
 
 def test_check_false_returns_the_status():
-    result = proc.run([sys.executable, "-c", "raise SystemExit(4)"], what="x", check=False)
+    result = proc.run(
+        [sys.executable, "-c", "raise SystemExit(4)"], what="x", check=False
+    )
     assert result.returncode == 4
 
 

@@ -60,7 +60,9 @@ def test_find_python_override(tmp_path, monkeypatch):
     assert str(pythons.find_python(tree, sys.executable)) == sys.executable
     monkeypatch.setenv("FORKPATCH_PYTHON", sys.executable)
     assert str(pythons.find_python(tree)) == sys.executable
-    with pytest.raises(ForkpatchError, match="the Python '/no/such/python' does not run."):
+    with pytest.raises(
+        ForkpatchError, match="the Python '/no/such/python' does not run."
+    ):
         pythons.find_python(tree, "/no/such/python")
     with pytest.raises(ForkpatchError, match=r"but this Django supports 3\.99\.$"):
         pythons.find_python(pkg_info(tmp_path, 99), sys.executable)

@@ -49,7 +49,9 @@ def test_test_checks_out_and_runs_the_default_labels(patches, tmp_path, capsys):
 
 
 def test_labels_and_runtests_args(patches, capsys):
-    code, out, err = forkpatch(capsys, "test", "4.2.30", "basic", "--", "--parallel", "1", "-v", "2")
+    code, out, err = forkpatch(
+        capsys, "test", "4.2.30", "basic", "--", "--parallel", "1", "-v", "2"
+    )
     assert code == 0, err
     assert "running runtests.py basic --noinput --parallel 1 -v 2" in err
     assert "test_basic (basic.tests.test_basic) ... ok" in out
@@ -59,7 +61,9 @@ def test_labels_and_runtests_args(patches, capsys):
 def test_failing_tests_give_runtests_status(patches, tmp_path, capsys):
     assert forkpatch(capsys, "checkout", "4.2.30")[0] == 0
     tree = tmp_path / "build" / "trees" / "4.2.30"
-    (tree / "tests" / "basic" / "tests.py").write_text("class T:\n    def test_fails(self):\n        pass\n")
+    (tree / "tests" / "basic" / "tests.py").write_text(
+        "class T:\n    def test_fails(self):\n        pass\n"
+    )
     code, out, _ = forkpatch(capsys, "test", "--tree", tree, "basic")
     assert code == 1
     assert "FAILED (failures=1)" in out
@@ -75,14 +79,20 @@ def test_test_arguments(capsys):
 
 
 def test_a_dead_server_is_one_line_and_sets_nothing_up(patches, tmp_path, capsys):
-    code, _, err = forkpatch(capsys, "test", "4.2.30", "--db", "postgres://postgres@127.0.0.1:9/fp")
+    code, _, err = forkpatch(
+        capsys, "test", "4.2.30", "--db", "postgres://postgres@127.0.0.1:9/fp"
+    )
     assert code == 2
-    assert error_of(err).startswith("the postgresql server at 127.0.0.1:9 does not answer (")
+    assert error_of(err).startswith(
+        "the postgresql server at 127.0.0.1:9 does not answer ("
+    )
     assert err.count("\n") == 1
     assert sorted(p.name for p in (tmp_path / "build").iterdir()) == ["venvs"]
 
 
-def test_a_driver_that_cannot_build_is_reported_first(patches, tmp_path, listening, monkeypatch, capsys):
+def test_a_driver_that_cannot_build_is_reported_first(
+    patches, tmp_path, listening, monkeypatch, capsys
+):
     monkeypatch.setenv("PKG_CONFIG_LIBDIR", str(tmp_path / "nothing"))
     monkeypatch.setenv("PKG_CONFIG_PATH", str(tmp_path / "nothing"))
     monkeypatch.delenv("MYSQLCLIENT_CFLAGS", raising=False)
@@ -92,12 +102,18 @@ def test_a_driver_that_cannot_build_is_reported_first(patches, tmp_path, listeni
     assert error_of(err).startswith(
         "the MySQL/MariaDB driver (mysqlclient) is compiled on install and needs "
     )
-    assert error_of(err).endswith("apt-get install pkg-config gcc libmariadb-dev; nothing was set up.")
+    assert error_of(err).endswith(
+        "apt-get install pkg-config gcc libmariadb-dev; nothing was set up."
+    )
     assert not (tmp_path / "build" / "trees").exists()
 
 
 def test_a_refused_login_is_one_line(patches, index, listening, shared_venv, capsys):
-    index.add("psycopg", "psycopg-3.2.0-py3-none-any.whl", fakedjango.wheel("psycopg", "3.2.0"))
+    index.add(
+        "psycopg",
+        "psycopg-3.2.0-py3-none-any.whl",
+        fakedjango.wheel("psycopg", "3.2.0"),
+    )
     url = f"postgres://nobody@127.0.0.1:{listening}/x"
     code, out, err = forkpatch(capsys, "test", "4.2.30", "--db", url)
     assert code == 2
@@ -113,7 +129,7 @@ def test_a_refused_login_is_one_line(patches, index, listening, shared_venv, cap
 def test_verify_prints_a_table_and_counts_tests(patches, tmp_path, capsys):
     code, out, err = forkpatch(capsys, "verify", "4.2.30")
     assert code == 0, err
-    table = out[out.index("version  database"):].splitlines()
+    table = out[out.index("version  database") :].splitlines()
     assert re.fullmatch(r"version\s+database\s+tests run\s+result\s+seconds", table[0])
     assert re.fullmatch(r"4\.2\.30\s+sqlite\s+4\s+passed\s+\d+", table[2])
     log = tmp_path / "build" / "verify" / "4.2.30-sqlite.log"
@@ -146,7 +162,10 @@ def test_requirements_from_setup_cfg_and_pyproject(tmp_path):
     (tmp_path / "setup.cfg").write_text(
         "[options]\ninstall_requires =\n    asgiref >= 3.6.0, < 4\n    sqlparse >= 0.3.1\n"
     )
-    assert django_requirements(tmp_path) == ["asgiref >= 3.6.0, < 4", "sqlparse >= 0.3.1"]
+    assert django_requirements(tmp_path) == [
+        "asgiref >= 3.6.0, < 4",
+        "sqlparse >= 0.3.1",
+    ]
     (tmp_path / "pyproject.toml").write_text(
         '[project]\ndependencies = ["asgiref>=3.8.1", "sqlparse>=0.5.0"]\n'
     )

@@ -9,8 +9,8 @@ from packaging.version import Version
 
 from forkpatch import sdist
 from forkpatch.errors import ForkpatchError
-from forkpatch.tree import checkout
 from forkpatch.series import series_for
+from forkpatch.tree import checkout
 
 
 def test_releases_keep_sdists_and_pre_releases(index):
@@ -19,7 +19,9 @@ def test_releases_keep_sdists_and_pre_releases(index):
     index.add("django", "django-5.0.dev20230101.tar.gz", b"x")
     found = sdist.releases()
     assert sorted(found) == [Version(v) for v in ("4.1.13", "4.2", "4.2.30", "9.9a1")]
-    assert found[Version("4.2.30")].url == f"{index.url[:-7]}/files/django-4.2.30.tar.gz"
+    assert (
+        found[Version("4.2.30")].url == f"{index.url[:-7]}/files/django-4.2.30.tar.gz"
+    )
     assert sdist.newest((4, 2)) == Version("4.2.30")
     assert sdist.newest((9, 9)) == Version("9.9a1")  # No final release yet.
 
@@ -30,9 +32,13 @@ def test_unknown_version_names_the_newest(index):
     assert str(info.value) == (
         "Django 4.2.99 is not on the package index (newest 4.2.x: 4.2.30)."
     )
-    with pytest.raises(ForkpatchError, match=r"^Django 3\.0 is not on the package index\.$"):
+    with pytest.raises(
+        ForkpatchError, match=r"^Django 3\.0 is not on the package index\.$"
+    ):
         sdist.release(Version("3.0"))
-    with pytest.raises(ForkpatchError, match="the package index has no Django 8.8 release"):
+    with pytest.raises(
+        ForkpatchError, match="the package index has no Django 8.8 release"
+    ):
         sdist.newest((8, 8))
 
 
@@ -60,7 +66,9 @@ def test_fetch_downloads_from_the_index_checks_and_caches(index, tmp_path, caplo
         sdist.release(Version("4.2.30")).sha256
     )
     assert "/files/django-4.2.30.tar.gz" in index.requests
-    assert caplog.messages[0].startswith("downloading django-4.2.30.tar.gz from http://")
+    assert caplog.messages[0].startswith(
+        "downloading django-4.2.30.tar.gz from http://"
+    )
     assert not list(path.parent.glob(".*")), "a partial download was left behind"
     index.requests.clear()
     assert sdist.fetch(Version("4.2.30")) == path
@@ -72,7 +80,9 @@ def test_a_download_that_does_not_match_is_refused(index, tmp_path):
     with pytest.raises(ForkpatchError) as info:
         sdist.fetch(Version("4.2.30"))
     assert str(info.value).startswith("django-4.2.30.tar.gz has sha256 ")
-    assert str(info.value).endswith("but the index publishes " + "ab" * 32 + "; refusing to use it.")
+    assert str(info.value).endswith(
+        "but the index publishes " + "ab" * 32 + "; refusing to use it."
+    )
     assert not list((tmp_path / "cache" / "sdists").iterdir())
 
 

@@ -1,7 +1,15 @@
 """export --ticket: placeholders filled in across the tree's commits and the series."""
 
 import pytest
-from conftest import commit, error_of, forkpatch, git_state, make_series, run_git, snapshot
+from conftest import (
+    commit,
+    error_of,
+    forkpatch,
+    git_state,
+    make_series,
+    run_git,
+    snapshot,
+)
 from packaging.version import Version
 
 from forkpatch.series import series_for
@@ -55,8 +63,9 @@ def test_ticket_fills_in_messages_and_files(tree, capsys, tmp_path):
     assert run_git(tree, "status", "--porcelain") == ""
     # Authors and dates are kept.
     assert run_git(tree, "log", "-1", "--format=%an|%aI|%cn|%cI").strip() == (
-        "Ada Tester|2026-11-24T12:00:00Z|forkpatch|2026-11-24T12:00:00Z"
-        .replace("Z", "+00:00")
+        "Ada Tester|2026-11-24T12:00:00Z|forkpatch|2026-11-24T12:00:00Z".replace(
+            "Z", "+00:00"
+        )
     )
     names = (folder / "series").read_text().split()
     assert names == [

@@ -15,7 +15,11 @@ V = Version("4.2.30")
 QUERY = "django/db/models/query.py"
 FIRST = (
     "Fixed #1 -- Documented the iterable classes.\n\nA body line.",
-    {QUERY: lambda t: t.replace("class BaseIterable:", "class BaseIterable:  # It.", 1)},
+    {
+        QUERY: lambda t: t.replace(
+            "class BaseIterable:", "class BaseIterable:  # It.", 1
+        )
+    },
 )
 SECOND = (
     "Refs #1 -- Added a test.",
@@ -27,7 +31,9 @@ SECOND = (
 def patches(stored, tmp_path):
     """A patches tree with a two-patch 4.2.x series exported from a fake tree."""
     return stored(
-        "tree", "patches", lambda root: make_series(root, "4.2.x", V, [FIRST, SECOND], tmp_path)
+        "tree",
+        "patches",
+        lambda root: make_series(root, "4.2.x", V, [FIRST, SECOND], tmp_path),
     )
 
 
@@ -46,7 +52,9 @@ def test_checkout_applies_each_patch_as_a_commit(patches, tmp_path, caplog):
         "Ada Tester|2026-11-24T12:00:00+00:00|Fixed #1 -- Documented the iterable classes.",
         "forkpatch|2000-01-01T00:00:00+00:00|Django 4.2.30 (pristine sdist)",
     ]
-    assert (tree / "tests/prefetch_related/test_kit.py").read_text() == "# A test module.\n"
+    assert (
+        tree / "tests/prefetch_related/test_kit.py"
+    ).read_text() == "# A test module.\n"
     assert read_version(tree) == V
     assert run_git(tree, "config", "forkpatch.series").strip() == "4.2.x"
     assert not list(tmp_path.glob(".t-*")), "a temporary folder was left behind"
@@ -84,8 +92,9 @@ def test_export_round_trip(patches, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     export(tree, patches / "4.2.x")
     assert snapshot(patches) == before
-    assert f"exported 2 patch(es) to {patches / '4.2.x'}: 0 new, 0 changed, 0 removed" in (
-        caplog.messages
+    assert (
+        f"exported 2 patch(es) to {patches / '4.2.x'}: 0 new, 0 changed, 0 removed"
+        in (caplog.messages)
     )
     assert not any("bump" in m for m in caplog.messages)
 
@@ -112,7 +121,10 @@ def test_export_of_an_added_patch(patches, tmp_path, caplog):
     assert "Subject: [PATCH 3/3] Refs #1 -- Third." in text
     assert "+Docs." in text
     assert "new      0003-Refs-1-Third.patch" in caplog.messages
-    assert f"exported 3 patch(es) to {folder}: 1 new, 0 changed, 0 removed" in caplog.messages
+    assert (
+        f"exported 3 patch(es) to {folder}: 1 new, 0 changed, 0 removed"
+        in caplog.messages
+    )
     assert caplog.messages[-1] == (
         f"the series changed: bump {folder / 'local-version'} (now aiterprefetch.1) "
         "so wheels built from it get a new local version"
@@ -139,7 +151,10 @@ def test_export_warns_about_placeholder_authors(patches, tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert warnings[0].startswith("commit ")
-    assert "is authored by Ada Tester <ada@example.com>, a placeholder address" in warnings[0]
+    assert (
+        "is authored by Ada Tester <ada@example.com>, a placeholder address"
+        in warnings[0]
+    )
 
 
 def test_checkout_refuses_a_non_empty_dest(patches, tmp_path):
@@ -183,7 +198,9 @@ def test_patch_that_does_not_apply_leaves_nothing(patches, tmp_path):
 
 
 def test_export_refusals(patches, tmp_path):
-    with pytest.raises(ForkpatchError, match="is not a git tree made by forkpatch checkout"):
+    with pytest.raises(
+        ForkpatchError, match="is not a git tree made by forkpatch checkout"
+    ):
         export(tmp_path, tmp_path / "out")
     tree = checkout(V, series(patches), tmp_path / "t")
     (tree / "django" / "__init__.py").write_text(
@@ -194,7 +211,9 @@ def test_export_refusals(patches, tmp_path):
         export(tree, patches / "4.2.x")
     subprocess.run(["git", "checkout", "-q", "."], cwd=tree, check=True)
     subprocess.run(["git", "reset", "-q", "--hard", "HEAD~2"], cwd=tree, check=True)
-    with pytest.raises(ForkpatchError, match="has no commits on top of the pristine sdist"):
+    with pytest.raises(
+        ForkpatchError, match="has no commits on top of the pristine sdist"
+    ):
         export(tree, patches / "4.2.x")
     assert snapshot(patches) == before
 
@@ -218,3 +237,17 @@ def test_read_version(tmp_path, init, version):
 def test_read_version_of_a_folder_without_django(tmp_path):
     with pytest.raises(ForkpatchError, match="is not a Django source tree"):
         read_version(tmp_path)
+
+
+def test_export_with_out_needs_no_series_of_ours(
+    patches, tmp_path, capsys, monkeypatch
+):
+    from conftest import forkpatch
+
+    tree = checkout(V, series(patches), tmp_path / "t")
+    run_git(tree, "config", "--unset", "forkpatch.series")
+    monkeypatch.setenv("FORKPATCH_PATCHES", str(tmp_path / "elsewhere"))
+    (tmp_path / "elsewhere").mkdir()
+    code, _, err = forkpatch(capsys, "export", tree, "--out", tmp_path / "out")
+    assert code == 0, err
+    assert (tmp_path / "out" / "series").read_text().count(".patch") == 2

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import fakedjango
 import pytest
-from conftest import ROOT, commit, error_of, make_series, run_git
+from conftest import commit, error_of, make_series, run_git
 from packaging.version import Version
 
 from forkpatch import cli
 from forkpatch.gitutil import PRISTINE_IDENTITY
-from forkpatch.series import series_for
 from forkpatch.vendor import gitapply, trial
 
 P1 = "0001-Fixed-1-Documented-the-iterable-classes.patch"
@@ -665,9 +664,13 @@ def test_help_explains_the_package_only_case(capsys):
 
 
 def test_a_pre_release_gets_its_lines_series(made, tmp_path, capsys):
-    path = Path(shutil.copytree(made["pristine"] / "django", tmp_path / "rc" / "django"))
+    path = Path(
+        shutil.copytree(made["pristine"] / "django", tmp_path / "rc" / "django")
+    )
     init = path / "__init__.py"
-    init.write_text(init.read_text().replace("(4, 2, 30, 'final', 0)", "(4, 2, 0, 'rc', 1)"))
+    init.write_text(
+        init.read_text().replace("(4, 2, 30, 'final', 0)", "(4, 2, 0, 'rc', 1)")
+    )
     code, out, err = forkpatch(capsys, path.parent)
     assert code == 0, err
     assert f"{path.parent}: Django 4.2rc1, the django package only" in err
