@@ -319,7 +319,8 @@ def memory_section(fig, meta, labels, db):
                 row = [l, name]
                 for n in sizes:
                     row.append(memory_cell(fig, rows=n, **want))
-                rows.append(row)
+                if set(row[2:]) != {"n/a"}:
+                    rows.append(row)
     for n in ("sqlalchemy",):
         want = dict(label="sqlalchemy", case="sqlalchemy-memory", db=db)
         if fig.find(**want):
@@ -327,16 +328,32 @@ def memory_section(fig, meta, labels, db):
             for n in sizes:
                 row.append(memory_cell(fig, rows=n, **want))
             rows.append(row)
-    header = ["", "iteration"] + [
-        f"{n:,} authors: live instances; live KiB; traced peak KiB" for n in sizes]
+    if len(sizes) > 1:
+        header = ["", "iteration"] + [
+            f"{n:,} authors: live instances; live KiB; traced peak KiB" for n in sizes] + [
+            f"held bytes per author, {sizes[0]:,} to {sizes[-1]:,} (medians)"]
+        for row in rows:
+            label, name = row[0], row[1]
+            if label == "SQLAlchemy":
+                want = dict(label="sqlalchemy", case="sqlalchemy-memory", db=db)
+            else:
+                mode = "iterator" if name.startswith("iterator") else "aiterator"
+                want = dict(label=label, case="memory", db=db, mode=mode,
+                            fetch_peers="1" if "FETCH_PEERS" in name else "0")
+            a = fig.stats(metric="live_traced_peak_kib", rows=sizes[0], **want)
+            b = fig.stats(metric="live_traced_peak_kib", rows=sizes[-1], **want)
+            row.append(f"{(b[0] - a[0]) * 1024 / (sizes[-1] - sizes[0]):.0f}" if a and b else "")
+    else:
+        header = ["", "iteration"] + [
+            f"{n:,} authors: live instances; live KiB; traced peak KiB" for n in sizes]
     return caption(
         meta,
         f"{DBNAME.get(db, db)}: chunk_size={','.join(chunk)}; live instances: the peak "
         "number of live model instances (authors + books, counted with gc.collect() every "
         "chunk_size/20 creations); live KiB: traced memory at those moments, over the "
         "start (what the iteration holds); traced peak KiB: tracemalloc's peak in a pass "
-        "without collections forced (includes garbage waiting for the collector); n/a: no "
-        "FETCH_PEERS before 6.1",
+        "without collections forced (includes garbage waiting for the collector); rows with "
+        "FETCH_PEERS only from 6.1",
     ) + "\n\n" + table(header, rows)
 
 
@@ -453,6 +470,21 @@ def headline_section(fig, meta, labels):
          "aiterator CPU patched/stock, chunk 1", "FETCH_PEERS KiB held"], rows)
 
 
+COLORS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+
+
+def style(label, labels):
+    """One colour per release, dashed for stock, solid otherwise."""
+    releases = []
+    for l in labels:
+        r = l.rsplit(" ", 1)[0]
+        if r not in releases:
+            releases.append(r)
+    release = label.rsplit(" ", 1)[0]
+    color = COLORS[releases.index(release) % len(COLORS)] if release in releases else "black"
+    return {"color": color, "linestyle": "--" if label.endswith(" stock") else "-"}
+
+
 def plots(fig, meta, labels, out):
     import matplotlib
 
@@ -471,7 +503,8 @@ def plots(fig, meta, labels, out):
         med = [p[1][0] for p in pts]
         lo = [p[1][0] - p[1][1] for p in pts]
         hi = [p[1][2] - p[1][0] for p in pts]
-        ax.errorbar(x, med, yerr=[lo, hi], label=label, marker="o", capsize=3, **kw)
+        kw.setdefault("marker", "o")
+        ax.errorbar(x, med, yerr=[lo, hi], label=label, capsize=3, **kw)
 
     # 1. ratio against chunk size
     if fig.find(case="ratio", streams=1):
@@ -481,15 +514,15 @@ def plots(fig, meta, labels, out):
             for l in django_labels:
                 st = [fig.stats(label=l, case="ratio", db=db, streams=1, chunk_size=c,
                                 metric="wall_ratio") for c in chunks]
-                errbar(ax, chunks, st, l, linestyle="-" if "stock" not in l else "--")
+                errbar(ax, chunks, st, l, **style(l, django_labels))
             ax.axhline(1.0, color="grey", linewidth=0.8)
             ax.set_xscale("log")
             ax.set_xlabel("chunk_size")
             ax.set_ylabel("wall time aiterator() / iterator()")
             ax.set_title(DBNAME.get(db, db))
             ax.legend(fontsize=8)
-        figure.suptitle(f"aiterator() over iterator(), prefetch_related: median, min-max of "
-                        f"{meta['rounds']} rounds ({meta['date']})", fontsize=10)
+        figure.suptitle(f"aiterator() / iterator(), prefetch_related, 1 stream\nmedian and "
+                        f"min-max of {meta['rounds']} rounds, {meta['date']}", fontsize=10)
         figure.tight_layout()
         path = os.path.join(out, "ratio_vs_chunk_size.png")
         figure.savefig(path, dpi=90)
@@ -503,20 +536,23 @@ def plots(fig, meta, labels, out):
             keys = fig.find(case="concurrency", db=db)
             streams = sorted({int(k[5]) for k in keys})
             for l in django_labels:
-                for ctx, style in (("loop", "-"), ("threadsensitive", ":")):
+                for ctx, marker in (("loop", "o"), ("threadsensitive", "s")):
                     st = [fig.stats(label=l, case="concurrency", db=db, streams=s, context=ctx,
                                     metric="rows_per_s") for s in streams]
+                    kw = style(l, django_labels)
+                    if ctx == "threadsensitive":
+                        kw["linestyle"] = ":" if kw["linestyle"] == "--" else "-."
                     errbar(ax, streams, st, f"{l} ({'loop' if ctx == 'loop' else 'TSC'})",
-                           linestyle=style)
+                           **kw)
             st = [fig.stats(label="sqlalchemy", case="sqlalchemy", db=db, streams=s,
                             chunk_size=100, metric="rows_per_s") for s in streams]
-            errbar(ax, streams, st, "SQLAlchemy", linestyle="-.", color="black")
+            errbar(ax, streams, st, "SQLAlchemy", linestyle="-", color="black")
             ax.set_xscale("log", base=2)
             ax.set_xlabel("concurrent streams")
             ax.set_ylabel("authors per second (all streams)")
             ax.set_title(DBNAME.get(db, db))
             ax.legend(fontsize=7)
-        figure.suptitle("Throughput against concurrent streams, chunk_size=100 "
+        figure.suptitle("Throughput against concurrent streams, chunk_size=100\n"
                         "(TSC: each stream in a ThreadSensitiveContext)", fontsize=10)
         figure.tight_layout()
         path = os.path.join(out, "throughput_vs_streams.png")
@@ -530,27 +566,28 @@ def plots(fig, meta, labels, out):
         for ax, db in zip(axes[0], dbs):
             sizes = sorted({int(k[9]) for k in fig.find(case="memory", db=db)})
             for l in django_labels:
-                for mode in ("iterator", "aiterator"):
-                    for peers in ("0", "1"):
-                        st = [fig.stats(label=l, case="memory", db=db, mode=mode,
-                                        fetch_peers=peers, rows=n, metric="live_traced_peak_kib")
-                              for n in sizes]
-                        if all(s is None for s in st):
-                            continue
-                        errbar(ax, sizes, st,
-                               f"{l} {mode}{' PEERS' if peers == '1' else ''}",
-                               linestyle="--" if "stock" in l else "-")
+                for peers in ("0", "1"):
+                    st = [fig.stats(label=l, case="memory", db=db, mode="aiterator",
+                                    fetch_peers=peers, rows=n, metric="live_traced_peak_kib")
+                          for n in sizes]
+                    if all(s is None for s in st):
+                        continue
+                    kw = style(l, django_labels)
+                    if peers == "1":
+                        kw["marker"] = "^"
+                    errbar(ax, sizes, st, f"{l}{' + FETCH_PEERS' if peers == '1' else ''}", **kw)
             sa_sizes = sorted({int(k[9]) for k in fig.find(case="sqlalchemy-memory", db=db)})
             st = [fig.stats(label="sqlalchemy", case="sqlalchemy-memory", db=db, rows=n,
                             metric="live_traced_peak_kib") for n in sa_sizes]
             errbar(ax, sa_sizes, st, "SQLAlchemy", color="black", linestyle="-.")
             ax.set_xscale("log")
-            ax.set_yscale("log")
+            ax.set_ylim(bottom=0)
             ax.set_xlabel("authors iterated (3 books each)")
             ax.set_ylabel("KiB held at the peak (traced, after gc.collect())")
             ax.set_title(DBNAME.get(db, db))
             ax.legend(fontsize=6)
-        figure.suptitle("Memory against rows, chunk_size=500", fontsize=10)
+        figure.suptitle("aiterator(chunk_size=500): memory held at the peak against rows\n"
+                        "(iterator() is in the tables)", fontsize=10)
         figure.tight_layout()
         path = os.path.join(out, "memory_vs_rows.png")
         figure.savefig(path, dpi=90)
