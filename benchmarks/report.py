@@ -485,6 +485,40 @@ def style(label, labels):
     return {"color": color, "linestyle": "--" if label.endswith(" stock") else "-"}
 
 
+def closing_note(fig, meta, labels):
+    """Generated: the headline ratios in words, and the run's wall time."""
+    lines = []
+    for db in sorted({k[2] for k in fig.values}, key=lambda d: (d != "sqlite", d)):
+        for stock, patched in pairs(labels):
+            want = dict(case="ratio", db=db, streams=1, chunk_size=1)
+            a = fig.stats(label=stock, metric="wall_ratio", **want)
+            b = fig.stats(label=patched, metric="wall_ratio", **want)
+            c = paired(fig, stock, patched, metric="cpu_s", mode="aiterator", **want)
+            w = paired(fig, stock, patched, metric="wall_s", mode="aiterator", **want)
+            big = dict(case="ratio", db=db, streams=1, chunk_size=2000)
+            b2 = fig.stats(label=patched, metric="wall_ratio", **big)
+            release = stock.rsplit(" ", 1)[0]
+            if b is None:
+                continue
+            first = (f"stock raises, patched {fmt(b)}" if a is None else
+                     f"{fmt(a)} stock, {fmt(b)} patched")
+            text = (f"- {DBNAME.get(db, db).split(' ')[0]}, {release}: aiterator()/iterator() wall "
+                    f"time at chunk_size=1 {first}; at chunk_size=2000 {fmt(b2)} patched")
+            if c is not None:
+                text += (f"; patched/stock aiterator() time at chunk_size=1, paired by round: "
+                         f"CPU {fmt(c)}, wall {fmt(w)}")
+            lines.append(text + ".")
+    rounds_done = len({r for key in fig.by_round for r in fig.by_round[key]})
+    status = ("complete" if meta.get("complete") else
+              f"INCOMPLETE, {rounds_done} of {meta['rounds']} rounds started")
+    return (
+        "### Closing note\n\n"
+        f"Full run of {meta['date']}: {meta['wall_s'] / 60:.1f} min of wall time ({status}), "
+        f"{meta['rounds']} rounds. Headline ratios, median [min-max] over rounds:\n\n"
+        + "\n".join(lines)
+    )
+
+
 def plots(fig, meta, labels, out):
     import matplotlib
 
@@ -656,6 +690,7 @@ def build(out, with_plots=True, rel=None):
         ):
             if section:
                 parts.append(section)
+    parts.append(closing_note(fig, meta, labels))
     summary_csv(fig, out)
     text = "\n\n".join(parts) + "\n"
     with open(os.path.join(out, "tables.md"), "w") as f:
