@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from forkpatch import __version__, clone, sdist, tickets, vendor
+from forkpatch import __version__, clone, difftest, sdist, tickets, vendor
 from forkpatch.database import check_reachable, parse_db
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
@@ -100,6 +100,20 @@ then a login with the URL's user is tried.
 """
 
 TEST_HELP = "run Django's own runtests.py on a patched tree"
+DIFFTEST_HELP = "run Django's whole suite patched, and compare its failures with pristine"
+
+DIFFTEST_DESCRIPTION = """\
+Run Django's complete tests/runtests.py (no labels) on the patched tree of
+VERSION (build/trees/VERSION, checked out if missing), then on the pristine
+release (a git worktree at the tree's root commit, with the same environment,
+Python, database, flags and parallelism) only the tests that failed or errored
+on the patched run, plus the test modules the series changes. Arguments after
+-- go to both runs (labels there restrict the patched run: -- basic queries).
+
+Reports the new failures (failing only with the series: there must be none),
+the tests the series fixed, and the failures on both (the environment). Exits 1
+on any new failure. Output: build/difftest/VERSION-DATABASE-{patched,pristine}.log.
+"""
 VERIFY_HELP = "check out and test releases, and print a summary table"
 EXPORT_HELP = "write a tree's commits back to its series folder"
 
@@ -305,6 +319,31 @@ def cmd_test(args):
     return status
 
 
+def _tree_of(version, root, build):
+    """build/trees/VERSION, checked out with its series if missing."""
+    series = series_for(version, root)
+    tree = default_dest(build, version)
+    if not tree.exists():
+        log.info(f"{tree} does not exist yet: checking it out")
+        checkout(version, series, tree)
+    return series, tree
+
+
+def cmd_difftest(args):
+    version = parse_version(args.version)
+    db = parse_db(args.db)
+    check_reachable(db)
+    check_driver(db)
+    root = _series_root(args)
+    build = build_dir()
+    series, tree = _tree_of(version, root, build)
+    comparison = difftest.difftest(
+        build, tree, version, series, db, args.runtests_args, args.python
+    )
+    print(difftest.report(comparison, version, db), end="")
+    return 1 if comparison.new else 0
+
+
 def cmd_verify(args):
     root = _series_root(args)
     if args.versions:
@@ -462,6 +501,24 @@ def build_parser():
     p.add_argument("labels", metavar="LABEL", nargs="*", help=LABEL_HELP)
     p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
     p.add_argument("--tree", metavar="DIR", help=TREE_HELP)
+    p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
+
+    p = command(
+        "difftest",
+        cmd_difftest,
+        DIFFTEST_HELP,
+        DIFFTEST_DESCRIPTION,
+        usage="forkpatch difftest [-h] [--db URL] [--python PATH] VERSION "
+        "[-- RUNTESTS-ARGS ...]",
+    )
+    p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
+    p.add_argument(
+        "runtests_args",
+        metavar="RUNTESTS-ARGS",
+        nargs="*",
+        help="after --: arguments for both runs of runtests.py (e.g. --parallel 2)",
+    )
+    p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
     p = command("verify", cmd_verify, VERIFY_HELP, VERIFY_DESCRIPTION)

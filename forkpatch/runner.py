@@ -162,16 +162,19 @@ def check_login(venv_python, tree, db):
 
 
 def run_tests(build, tree, version, series, db, labels=(), extra=(), python=None,
-              output=None):  # fmt: skip
+              output=None, default_labels=True):  # fmt: skip
     """Run tests/runtests.py of a tree; return (status, tests run).
 
     Its output is streamed to stdout, or with output (a path) written there while
-    a status line counts the tests run so far.
+    a status line counts the tests run so far. Without labels, the default ones
+    (or, with default_labels=False, none: Django's whole suite).
     """
     tree = Path(tree).resolve()
     venv_python = release_venv(build, tree, series, db, version, python)
     check_login(venv_python, tree, db)
-    labels = list(labels) or sorted({*BASE_APPS, *series.test_apps()})
+    labels = list(labels)
+    if not labels and default_labels:
+        labels = sorted({*BASE_APPS, *series.test_apps()})
     cmd = [venv_python, "runtests.py", *labels, "--noinput", *extra]
     pythonpath = [tree]
     if db.vendor != "sqlite":

@@ -53,34 +53,80 @@ here = os.path.dirname(os.path.abspath(__file__))
 labels = args.labels or sorted(
     d for d in os.listdir(here) if os.path.isdir(os.path.join(here, d))
 )
-ran = failures = 0
+# Tests fail by name (test_fails*), by id in FAKE_RUNTESTS_FAIL (comma-separated)
+# or tests/fake_failures.txt (one a line), and error by id in FAKE_RUNTESTS_ERROR.
+fail_ids = set(filter(None, os.environ.get("FAKE_RUNTESTS_FAIL", "").split(",")))
+error_ids = set(filter(None, os.environ.get("FAKE_RUNTESTS_ERROR", "").split(",")))
+marker = os.path.join(here, "fake_failures.txt")
+if os.path.isfile(marker):
+    with open(marker) as f:
+        fail_ids |= set(f.read().split())
+ran = 0
+problems = []
 start = time.monotonic()
+
+
+def report(test, test_id, outcome):
+    if args.verbosity >= 2:
+        print(f"{test} ({test_id}) ... {outcome}", file=sys.stderr)
+    else:
+        sys.stderr.write({"ok": ".", "FAIL": "F", "ERROR": "E"}[outcome])
+    if outcome != "ok":
+        problems.append((outcome, test, test_id))
+
+
 for label in labels:
-    folder = os.path.join(here, label.split(".")[0])
+    app, _, rest = label.partition(".")
+    module, _, only = rest.partition(".")
+    folder = os.path.join(here, app)
     if not os.path.isdir(folder):
         print("Traceback (most recent call last):", file=sys.stderr)
         print(f"ModuleNotFoundError: No module named '{label}'", file=sys.stderr)
         sys.exit(1)
-    for name in sorted(os.listdir(folder)):
-        if not name.endswith(".py"):
+    names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+    if module:
+        if f"{module}.py" not in names:
+            ran += 1
+            report(module, f"unittest.loader._FailedTest.{module}", "ERROR")
             continue
+        names = [f"{module}.py"]
+    for name in names:
         with open(os.path.join(folder, name)) as f:
             tests = re.findall(r"^    def (test_\\w+)", f.read(), re.MULTILINE)
+        if only:
+            if only not in tests:
+                ran += 1
+                report(only, f"unittest.loader._FailedTest.{only}", "ERROR")
+                continue
+            tests = [only]
         for test in tests:
             ran += 1
-            failed = test.startswith("test_fails")
-            failures += failed
-            if args.verbosity >= 2:
-                outcome = "FAIL" if failed else "ok"
-                print(f"{test} ({label}.{name[:-3]}.{test}) ... {outcome}", file=sys.stderr)
+            test_id = f"{app}.{name[:-3]}.{test}"
+            if test_id in error_ids:
+                outcome = "ERROR"
+            elif test.startswith("test_fails") or test_id in fail_ids:
+                outcome = "FAIL"
             else:
-                sys.stderr.write("F" if failed else ".")
+                outcome = "ok"
+            report(test, test_id, outcome)
 print("", file=sys.stderr)
+for outcome, test, test_id in problems:
+    print("=" * 70, file=sys.stderr)
+    print(f"{outcome}: {test} ({test_id})", file=sys.stderr)
+    print("-" * 70, file=sys.stderr)
+    print("Traceback (most recent call last):", file=sys.stderr)
+    print("AssertionError" if outcome == "FAIL" else "RuntimeError", file=sys.stderr)
+    print("", file=sys.stderr)
 print("-" * 70, file=sys.stderr)
 print(f"Ran {ran} tests in {time.monotonic() - start:.3f}s", file=sys.stderr)
 print("", file=sys.stderr)
-print(f"FAILED (failures={failures})" if failures else "OK", file=sys.stderr)
-sys.exit(1 if failures else 0)
+failures = sum(1 for p in problems if p[0] == "FAIL")
+errors = len(problems) - failures
+counts = ", ".join(
+    f"{what}={n}" for what, n in (("failures", failures), ("errors", errors)) if n
+)
+print(f"FAILED ({counts})" if problems else "OK", file=sys.stderr)
+sys.exit(1 if problems else 0)
 '''
 
 BACKEND = '''\
@@ -284,9 +330,11 @@ def files(version, dev=False):
     return tree, {"django/conf/project_template/manage.py-tpl", "tests/runtests.py"}
 
 
-def sdist(version, filename=None):
-    """The bytes of a fake Django sdist (a gzipped tar with one top-level folder)."""
+def sdist(version, filename=None, extra=None):
+    """The bytes of a fake Django sdist (a gzipped tar with one top-level folder);
+    extra: more files (path -> text), e.g. tests/fake_failures.txt."""
     tree, executable = files(version)
+    tree = {**tree, **(extra or {})}
     top = f"django-{version}"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:

@@ -14,7 +14,9 @@ from forkpatch import cli
 def test_help_explains_every_command():
     proc = forkpatch_process("--help")
     assert proc.returncode == 0
-    for command in ("checkout", "test", "verify", "export", "vendor", "wheel"):
+    for command in (
+        "checkout", "test", "difftest", "verify", "export", "vendor", "wheel"
+    ):
         assert command in proc.stdout
     proc = forkpatch_process("test", "--help")
     assert "Arguments after -- go to runtests.py" in " ".join(proc.stdout.split())

@@ -1,0 +1,211 @@
+"""Django's whole suite on a patched tree, compared with the pristine release.
+
+The patched tree runs runtests.py in full (no labels, or the labels given after
+--). The pristine tree, a git worktree at the tree's root commit (the sdist as
+released), then runs with the same environment, Python, database and flags, but
+only the tests that failed or errored on the patched run plus the test modules
+of the series that the release already has: so the cost stays near one run.
+
+Failing and erroring test ids are read from runtests' output at verbosity 2 (the
+"name (id) ... FAIL" lines) and from unittest's "FAIL: ..." / "ERROR: ..."
+headers. New failures (failing only when patched) must be none.
+"""
+
+import logging
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forkpatch.errors import ForkpatchError
+from forkpatch.gitutil import git
+from forkpatch.runner import run_tests
+
+log = logging.getLogger(__name__)
+
+#: "test_x (app.tests.T.test_x) ... ok"; "[subtest]" and " ... outcome" optional
+#: (a test with a docstring puts its outcome on the next line).
+RESULT_RE = re.compile(
+    r"^(?P<name>\w+) \((?P<where>[\w.]+)\)(?: \[.*?\])?"
+    r"(?: \.\.\. (?P<outcome>.+?))?\s*$"
+)
+#: The outcome of the test named on an earlier line.
+OUTCOME_RE = re.compile(r"\.\.\. (?P<outcome>ok|FAIL|ERROR|skipped.*|expected failure"
+                        r"|unexpected success)\s*$")  # fmt: skip
+HEADER_RE = re.compile(
+    r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\w+) \((?P<where>[\w.]+)\)",
+    re.MULTILINE,
+)
+FAILING = ("FAIL", "ERROR", "unexpected success")
+#: Errors reported for a class or a module rather than a test.
+FIXTURES = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
+
+#: runtests.py options followed by a value (so that value is not a label).
+VALUED = {
+    "--settings", "-k", "--tag", "--exclude-tag", "--start-after", "--start-at",
+    "-v", "--verbosity", "--selenium", "--selenium-hub", "--external-host",
+    "--parallel", "--shuffle", "--screenshots",
+}  # fmt: skip
+
+
+def test_id(name, where):
+    """The dotted id runtests.py accepts as a label, from unittest's description."""
+    if name in FIXTURES or where.endswith(f".{name}"):
+        return where
+    return f"{where}.{name}"
+
+
+@dataclass
+class Results:
+    ran: set = field(default_factory=set)
+    failed: set = field(default_factory=set)
+
+
+def parse_results(text):
+    """The test ids run and the ids that failed or errored, from runtests' output."""
+    results = Results()
+    pending = None
+    for line in text.splitlines():
+        match = RESULT_RE.match(line)
+        outcome = None
+        if match:
+            pending = test_id(match["name"], match["where"])
+            outcome = match["outcome"]
+        elif pending:
+            found = OUTCOME_RE.search(line)
+            outcome = found["outcome"] if found else None
+        if pending and outcome:
+            results.ran.add(pending)
+            if outcome.startswith(FAILING):
+                results.failed.add(pending)
+            pending = None
+    for match in HEADER_RE.finditer(text):
+        results.failed.add(test_id(match["name"], match["where"]))
+    return results
+
+
+def split_labels(extra):
+    """runtests.py arguments as (labels, options): what the pristine run keeps."""
+    labels, options = [], []
+    previous = None
+    for item in extra:
+        if item.startswith("-") or previous in VALUED:
+            options.append(item)
+        else:
+            labels.append(item)
+        previous = item if item.startswith("-") and "=" not in item else None
+    return labels, options
+
+
+def series_test_modules(series, tree):
+    """Test modules (app.module) the series adds or changes that exist in tree."""
+    modules = set()
+    for patch in series.patches:
+        for change in patch.changes:
+            path = Path(change.path)
+            if (
+                path.parts[0] == "tests"
+                and len(path.parts) >= 3
+                and path.suffix == ".py"
+                and path.name.startswith("test")
+                and (Path(tree) / path).is_file()
+            ):
+                modules.add(".".join(path.with_suffix("").parts[1:]))
+    return sorted(modules)
+
+
+@dataclass
+class Comparison:
+    new: list
+    fixed: list
+    both: list
+    ran: int
+    rerun: int
+
+
+def compare(patched, pristine):
+    """New failures, tests the patch fixed, failures on both."""
+    return Comparison(
+        new=sorted(patched.failed - pristine.failed),
+        fixed=sorted((pristine.failed - patched.failed) & patched.ran),
+        both=sorted(patched.failed & pristine.failed),
+        ran=len(patched.ran),
+        rerun=len(pristine.ran),
+    )
+
+
+def _run(build, tree, version, series, db, labels, extra, python, log_path, what):
+    status, _ = run_tests(
+        build, tree, version, series, db, labels, extra, python,
+        output=log_path, default_labels=False,
+    )  # fmt: skip
+    results = parse_results(log_path.read_text(errors="replace"))
+    if status and not results.failed:
+        raise ForkpatchError(
+            f"runtests.py on the {what} tree exited {status} without naming a "
+            f"failing test; see {log_path}."
+        )
+    log.info(
+        f"{what}: {len(results.ran)} tests, {len(results.failed)} failed or errored "
+        f"(output in {log_path})"
+    )
+    return results
+
+
+def difftest(build, tree, version, series, db, extra=(), python=None):
+    """Run the comparison; return a Comparison."""
+    tree = Path(tree).resolve()
+    root = git("rev-list", "--max-parents=0", "HEAD", cwd=tree).stdout.split()
+    if len(root) != 1:
+        raise ForkpatchError(f"{tree} has {len(root)} root commits; expected one.")
+    folder = Path(build) / "difftest"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{version}-{db.vendor}"
+    patched = _run(
+        build, tree, version, series, db, [], list(extra), python,
+        folder / f"{stem}-patched.log", "patched",
+    )  # fmt: skip
+    _, options = split_labels(list(extra))
+    pristine_tree = folder / f"{version}-pristine"
+    _remove_worktree(tree, pristine_tree)
+    git("worktree", "add", "-q", "--detach", str(pristine_tree), root[0], cwd=tree)
+    try:
+        modules = series_test_modules(series, pristine_tree)
+        labels = sorted(patched.failed | set(modules))
+        if labels:
+            log.info(
+                f"pristine: re-running {len(patched.failed)} failing test(s) and "
+                f"{len(modules)} module(s) the series changes"
+            )
+            pristine = _run(
+                build, pristine_tree, version, series, db, labels, options, python,
+                folder / f"{stem}-pristine.log", "pristine",
+            )  # fmt: skip
+        else:
+            pristine = Results()
+    finally:
+        _remove_worktree(tree, pristine_tree)
+    return compare(patched, pristine)
+
+
+def _remove_worktree(tree, path):
+    git("worktree", "remove", "--force", str(path), cwd=tree, check=False)
+    shutil.rmtree(path, ignore_errors=True)
+    git("worktree", "prune", cwd=tree, check=False)
+
+
+def report(comparison, version, db):
+    """The comparison as text, for stdout."""
+    c = comparison
+    lines = [
+        f"Django {version} on {db.vendor}: {c.ran} tests run patched, "
+        f"{c.rerun} re-run pristine",
+    ]
+    for title, ids in (
+        ("new failures (failing only with the series)", c.new),
+        ("fixed by the series (failing only without it)", c.fixed),
+        ("failing on both (the environment)", c.both),
+    ):
+        lines.append(f"{title}: {len(ids)}")
+        lines += [f"  {test}" for test in ids]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,161 @@
+"""forkpatch difftest: the whole suite patched, failures re-run pristine, compared.
+
+The fake release's runtests.py fails the tests listed in tests/fake_failures.txt
+of the tree it runs in (the sdist lists one; the series takes it out) and those
+in FAKE_RUNTESTS_FAIL / FAKE_RUNTESTS_ERROR (failing on both trees).
+"""
+
+import os
+import subprocess
+import sys
+
+import fakedjango
+import pytest
+from conftest import ROOT, commit, forkpatch, make_series, run_git
+from packaging.version import Version
+
+from forkpatch.difftest import compare, parse_results, split_labels
+
+V = Version("4.2.30")
+
+DJANGO_OUTPUT = """\
+test_ok (basic.tests.ModelTests.test_ok) ... ok
+test_old_style (basic.tests.ModelTests) ... FAIL
+test_doc (queries.tests.Q.test_doc)
+A docstring line. ... ERROR
+test_sub (queries.tests.Q.test_sub) [x=1] ... FAIL
+test_skip (queries.tests.Q.test_skip) ... skipped 'no'
+test_xf (queries.tests.Q.test_xf) ... expected failure
+test_us (queries.tests.Q.test_us) ... unexpected success
+setUpClass (template_tests.tests.T) ... ERROR
+
+======================================================================
+ERROR: setUpClass (template_tests.tests.T)
+----------------------------------------------------------------------
+FAIL: test_header_only (cache.tests.C.test_header_only)
+----------------------------------------------------------------------
+Ran 9 tests in 0.1s
+
+FAILED (failures=2, errors=2)
+"""
+
+
+def test_parse_results_reads_lines_and_headers():
+    results = parse_results(DJANGO_OUTPUT)
+    assert results.failed == {
+        "basic.tests.ModelTests.test_old_style",
+        "queries.tests.Q.test_doc",
+        "queries.tests.Q.test_sub",
+        "queries.tests.Q.test_us",
+        "template_tests.tests.T",
+        "cache.tests.C.test_header_only",
+    }
+    assert "basic.tests.ModelTests.test_ok" in results.ran
+    assert "queries.tests.Q.test_skip" in results.ran
+    assert "queries.tests.Q.test_xf" not in results.failed
+
+
+def test_split_labels_keeps_options_and_their_values():
+    labels, options = split_labels(
+        ["basic", "--parallel", "2", "-k", "foo", "--noinput", "queries", "-v=2"]
+    )
+    assert labels == ["basic", "queries"]
+    assert options == ["--parallel", "2", "-k", "foo", "--noinput", "-v=2"]
+
+
+def test_compare():
+    patched = parse_results("a (x.a) ... FAIL\nb (x.b) ... ok\nc (x.c) ... ERROR\n")
+    pristine = parse_results("b (x.b) ... FAIL\nc (x.c) ... ERROR\na (x.a) ... ok\n")
+    result = compare(patched, pristine)
+    assert (result.new, result.fixed, result.both) == (["x.a"], ["x.b"], ["x.c"])
+
+
+@pytest.fixture
+def patches(stored, shared_venv, index, tmp_path, monkeypatch):
+    sdist = fakedjango.sdist(
+        "4.2.30", extra={"tests/fake_failures.txt": "prefetch_related.tests.test_prefetch\n"}
+    )
+    index.add("django", "django-4.2.30.tar.gz", sdist)
+    root = stored("difftest", "patches", lambda root: make_series(
+        root,
+        "4.2.x",
+        V,
+        [("Fixed #1 -- Fixed prefetching.",
+          {"tests/fake_failures.txt": lambda t: "",
+           "tests/prefetch_related/tests.py":
+               lambda t: t + "\n    def test_added(self):\n        pass\n"})],
+        tmp_path,
+    ))  # fmt: skip
+    monkeypatch.setenv("FORKPATCH_PATCHES", str(root))
+    return root
+
+
+def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("FAKE_RUNTESTS_FAIL", "async.tests.test_chunks")
+    monkeypatch.setenv("FAKE_RUNTESTS_ERROR", "basic.tests.test_basic")
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--", "--parallel", "2")
+    assert code == 0, err
+    assert "running runtests.py --noinput --parallel 2 -v 2 in" in err
+    assert "pristine: re-running 2 failing test(s) and 1 module(s)" in err
+    assert (
+        "running runtests.py async.tests.test_chunks basic.tests.test_basic "
+        "prefetch_related.tests --noinput --parallel 2 -v 2" in err
+    )
+    assert out.splitlines() == [
+        "Django 4.2.30 on sqlite: 5 tests run patched, 3 re-run pristine",
+        "new failures (failing only with the series): 0",
+        "fixed by the series (failing only without it): 1",
+        "  prefetch_related.tests.test_prefetch",
+        "failing on both (the environment): 2",
+        "  async.tests.test_chunks",
+        "  basic.tests.test_basic",
+    ]
+    build = tmp_path / "build"
+    assert (build / "difftest" / "4.2.30-sqlite-patched.log").is_file()
+    assert (build / "difftest" / "4.2.30-sqlite-pristine.log").is_file()
+    assert not (build / "difftest" / "4.2.30-pristine").exists()
+    worktrees = run_git(build / "trees" / "4.2.30", "worktree", "list")
+    assert len(worktrees.splitlines()) == 1
+
+
+def test_a_new_failure_exits_1(patches, tmp_path, capsys):
+    assert forkpatch(capsys, "checkout", "4.2.30")[0] == 0
+    tree = tmp_path / "build" / "trees" / "4.2.30"
+    commit(tree, "Broke basic.", {"tests/fake_failures.txt": lambda t: "basic.tests.test_basic\n"})
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--", "basic", "async")
+    assert code == 1, err
+    assert "running runtests.py --noinput basic async -v 2" in err
+    assert "new failures (failing only with the series): 1\n  basic.tests.test_basic\n" in out
+    # The pristine run keeps the options, not the labels.
+    assert "running runtests.py basic.tests.test_basic prefetch_related.tests --noinput -v 2" in err
+    # prefetch_related did not run patched: its pristine failure is not "fixed".
+    assert "fixed by the series (failing only without it): 0" in out
+
+
+def test_a_crash_without_failing_tests_is_an_error(patches, capsys):
+    code, _, err = forkpatch(capsys, "difftest", "4.2.30", "--", "nosuchapp")
+    assert code == 2
+    assert "runtests.py on the patched tree exited 1 without naming a failing test" in err
+
+
+@pytest.mark.integration
+def test_difftest_on_a_real_release(tmp_path):
+    """4.2.30 with the shipped series, restricted to two apps: no new failures."""
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "venvs").symlink_to(ROOT / "build" / "venvs")  # Reuse the line's venv.
+    proc = subprocess.run(
+        [sys.executable, "-m", "forkpatch", "difftest", "4.2.30", "--",
+         "basic", "async", "--parallel", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "FORKPATCH_BUILD": str(build),
+             "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "new failures (failing only with the series): 0" in proc.stdout
+    assert "running runtests.py --noinput basic async --parallel 1 -v 2" in proc.stdout
+    # The pristine run re-ran the series' test modules that 4.2.30 has.
+    assert "async.test_async_queryset" in proc.stdout
+    assert "prefetch_related.tests" in proc.stdout
+    patched = (build / "difftest" / "4.2.30-sqlite-patched.log").read_text()
+    assert "(async.test_async_queryset." in patched
