@@ -14,11 +14,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from forkpatch import __version__, clone, difftest, sdist, tickets, vendor
+from forkpatch import __version__, clone, difftest, rebase, sdist, tickets, vendor
 from forkpatch.database import check_reachable, parse_db
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
-from forkpatch.paths import build_dir, patches_dir
+from forkpatch.paths import build_dir, compatibility_file, patches_dir
 from forkpatch.runner import check_driver, run_tests
 from forkpatch.series import (
     parse_version,
@@ -114,6 +114,31 @@ Reports the new failures (failing only with the series: there must be none),
 the tests the series fixed, and the failures on both (the environment). Exits 1
 on any new failure. Output: build/difftest/VERSION-DATABASE-{patched,pristine}.log.
 """
+REBASE_HELP = "move a series onto another release (git am --3way), then export it"
+
+REBASE_DESCRIPTION = """\
+Apply the series folder SERIES (e.g. 4.2.x) to Django VERSION's pristine sdist
+with git am --3way in a scratch tree under build/; the files of the release the
+series was made on (--from, default the newest release it covers other than
+VERSION) are given to git so that it can merge. On success the result is
+exported into the series folder (or --out), each file reported new, changed or
+removed. On a conflict it names the patch and the files, and changes nothing.
+"""
+
+OUTDATED_HELP = (
+    "list the releases docs/compatibility.md has not seen, and whether each "
+    "series applies"
+)
+
+OUTDATED_DESCRIPTION = """\
+List every release on the package index, from the oldest line a series folder
+covers on, that has no row in docs/compatibility.md (--compat FILE; all of them
+if the file does not exist), with the series that covers it and whether that
+series still applies (git apply --check, patch by patch, on the release's sdist
+in a scratch tree). A series that does not apply is named with its patch and
+the file. Exits 1 if any does not apply.
+"""
+
 VERIFY_HELP = "check out and test releases, and print a summary table"
 EXPORT_HELP = "write a tree's commits back to its series folder"
 
@@ -344,6 +369,43 @@ def cmd_difftest(args):
     return 1 if comparison.new else 0
 
 
+def cmd_rebase(args):
+    root = _series_root(args)
+    series = series_named(args.series, root)
+    version = parse_version(args.version)
+    sdist.release(version)  # Fails early, naming what the index has.
+    source = parse_version(args.source) if args.source else None
+    out = Path(args.out) if args.out else None
+    print(rebase.rebase(build_dir(), series, version, source, out))
+    return 0
+
+
+def cmd_outdated(args):
+    root = _series_root(args)
+    path = Path(args.compat) if args.compat else compatibility_file()
+    log.info(
+        f"releases without a row in {path}"
+        + ("" if path.is_file() else " (it does not exist: every release)")
+    )
+    checks = rebase.outdated(build_dir(), root, path)
+    rows = [
+        (
+            str(c.version),
+            c.series or "-",
+            "applies" if not c.problem else
+            c.problem if not c.series else f"does not apply: {c.problem}",
+        )  # fmt: skip
+        for c in checks
+    ]
+    header = ("version", "series", "status")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    if not rows:
+        print("(none: every release on the index has a row)")
+    return 1 if any(c.series and c.problem for c in checks) else 0
+
+
 def cmd_verify(args):
     root = _series_root(args)
     if args.versions:
@@ -520,6 +582,26 @@ def build_parser():
     )
     p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
     p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
+
+    p = command("rebase", cmd_rebase, REBASE_HELP, REBASE_DESCRIPTION)
+    p.add_argument("series", metavar="SERIES", help="a series folder, e.g. 4.2.x")
+    p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="VERSION",
+        help="the release the series was made on (default: the newest it covers)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="export here instead of the series folder"
+    )
+
+    p = command("outdated", cmd_outdated, OUTDATED_HELP, OUTDATED_DESCRIPTION)
+    p.add_argument(
+        "--compat",
+        metavar="FILE",
+        help="the compatibility table (default: docs/compatibility.md)",
+    )
 
     p = command("verify", cmd_verify, VERIFY_HELP, VERIFY_DESCRIPTION)
     versions_help = "Django releases (default: the newest of every line)"

@@ -58,3 +58,8 @@ def cache_dir():
         return Path(os.environ["FORKPATCH_CACHE"])
     xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(xdg) / "forkpatch"
+
+
+def compatibility_file():
+    """docs/compatibility.md of the kit's checkout, else of the current folder."""
+    return (CHECKOUT or Path.cwd()) / "docs" / "compatibility.md"

@@ -100,6 +100,37 @@ def apply_patches(tree, patches, target, threeway=False, env=COMMITTER):
             raise ForkpatchError(f"{patch.name} does not apply to {target}: {where}.")
 
 
+def pristine_tree(version, work):
+    """work/tree: a new git repository whose one commit is Django version's sdist."""
+    archive = sdist.fetch(version)
+    log.info(f"extracting {archive.name}")
+    tree = _extract(archive, Path(work))
+    git("init", "-q", cwd=tree)
+    git("add", "-A", "-f", cwd=tree)
+    git(
+        "commit", "-q", "--no-verify", "-m",
+        f"Django {version} (pristine sdist)\n\nsha256 of {archive.name}: "
+        f"{sdist.sha256_of(archive)}",
+        cwd=tree, env=PRISTINE_IDENTITY,
+    )  # fmt: skip
+    return tree
+
+
+def store_objects(tree, version, patches, work):
+    """Write the files of Django version's sdist, and of each patch applied to it in
+    turn, into tree's object database (no commit, no ref): the blobs that
+    git am --3way needs to merge patches made on that release."""
+    source = _extract(sdist.fetch(version), Path(work))
+    env = {"GIT_INDEX_FILE": str(Path(work) / "index")}
+    git("--work-tree", str(source), "add", "-A", "-f", cwd=tree, env=env)
+    shutil.rmtree(source, ignore_errors=True)
+    for patch in patches:
+        applied = git("apply", "--cached", str(patch.path), cwd=tree, env=env, check=False)
+        if applied.returncode:
+            log.info(f"{patch.name} does not apply to Django {version} either")
+            break
+
+
 def checkout(version, series, dest):
     """Make the patched tree of a Django release at dest and return its path."""
     dest = Path(dest)
@@ -107,20 +138,10 @@ def checkout(version, series, dest):
         raise ForkpatchError(
             f"{dest} exists and is not empty; remove it or choose another --dest."
         )
-    archive = sdist.fetch(version)
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
     try:
-        log.info(f"extracting {archive.name}")
-        tree = _extract(archive, work)
-        git("init", "-q", cwd=tree)
-        git("add", "-A", "-f", cwd=tree)
-        git(
-            "commit", "-q", "--no-verify", "-m",
-            f"Django {version} (pristine sdist)\n\nsha256 of {archive.name}: "
-            f"{sdist.sha256_of(archive)}",
-            cwd=tree, env=PRISTINE_IDENTITY,
-        )  # fmt: skip
+        tree = pristine_tree(version, work)
         log.info(f"applying {len(series.patches)} patch(es) from {series.label}")
         apply_patches(tree, series.patches, f"Django {version}")
         git("config", "forkpatch.series", series.name, cwd=tree)
