@@ -6,6 +6,7 @@ never import this one.
 """
 
 import argparse
+import datetime
 import logging
 import shutil
 import sys
@@ -14,7 +15,16 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from forkpatch import __version__, clone, difftest, rebase, sdist, tickets, vendor
+from forkpatch import (
+    __version__,
+    clone,
+    compat,
+    difftest,
+    rebase,
+    sdist,
+    tickets,
+    vendor,
+)
 from forkpatch.database import check_reachable, parse_db
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
@@ -150,6 +160,13 @@ line counts the tests. Prints version, database, tests run, result and seconds
 (the whole row: checkout, environment and tests); exits non-zero if any run
 failed. The first run of every line costs most: about 8.5 minutes, 1.7 GB
 under build/ and 164 MB of downloads in the cache, for all eight lines.
+
+With --all: every final release of every line on the index that a series
+covers, one after the other (each tree removed once tested; the virtual
+environment of each line and the sdist cache are reused), then the generated
+table docs/compatibility.md (--compat FILE): one row per release and database
+with series, series digest, tests run, result and seconds, and the date, total
+time and command. Over a hundred releases: expect an hour or more.
 """
 
 EXPORT_DESCRIPTION = """\
@@ -406,9 +423,29 @@ def cmd_outdated(args):
     return 1 if any(c.series and c.problem for c in checks) else 0
 
 
+def _every_release(root):
+    """Every final release on the index that a series folder covers, oldest first."""
+    found = []
+    for version in sorted(sdist.releases()):
+        if version.is_prerelease:
+            continue
+        try:
+            series_for(version, root)
+        except ForkpatchError:
+            continue
+        found.append(version)
+    if not found:
+        raise ForkpatchError("no release on the package index is covered by a series.")
+    return found
+
+
 def cmd_verify(args):
     root = _series_root(args)
-    if args.versions:
+    if args.all and args.versions:
+        raise ForkpatchError("verify takes VERSIONs or --all, not both.")
+    if args.all:
+        versions = _every_release(root)
+    elif args.versions:
         versions = [parse_version(v) for v in args.versions]
     else:
         versions = [sdist.newest(line) for line in supported_lines(root)]
@@ -417,39 +454,58 @@ def cmd_verify(args):
         check_reachable(db)
         check_driver(db)
     build = build_dir()
-    rows = []
-    for version in versions:
+    rows, records = [], []
+    started, began = datetime.datetime.now(datetime.timezone.utc), time.monotonic()
+    for number, version in enumerate(versions, 1):
         start = time.monotonic()
         series = series_for(version, root)
         tree = build / "verify" / str(version)
         shutil.rmtree(tree, ignore_errors=True)
-        log.info(f"Django {version}: checking out {series.label}")
+        log.info(
+            f"Django {version} ({number}/{len(versions)}): checking out {series.label}"
+        )
         try:
             checkout(version, series, tree)
         except ForkpatchError as exc:
             seconds = f"{time.monotonic() - start:.0f}"
             rows += [(str(version), db.vendor, "0", f"ERROR: {exc}", seconds)
                      for db in databases]  # fmt: skip
-            continue
-        for db in databases:
-            output = build / "verify" / f"{version}-{db.vendor}.log"
-            try:
-                status, ran = run_tests(
-                    build, tree, version, series, db, python=args.python, output=output
+        else:
+            for db in databases:
+                output = build / "verify" / f"{version}-{db.vendor}.log"
+                try:
+                    status, ran = run_tests(
+                        build, tree, version, series, db, python=args.python,
+                        output=output,
+                    )  # fmt: skip
+                    result = (
+                        "passed" if status == 0 else f"FAILED (exit {status}; {output})"
+                    )
+                except ForkpatchError as exc:
+                    ran, result = 0, f"ERROR: {exc}"
+                # A row's seconds run from where the previous row ended: the first
+                # row of a release includes its checkout, every row its environment.
+                end = time.monotonic()
+                rows.append(
+                    (str(version), db.vendor, str(ran), result, f"{end - start:.0f}")
                 )
-                result = (
-                    "passed" if status == 0 else f"FAILED (exit {status}; {output})"
-                )
-            except ForkpatchError as exc:
-                ran, result = 0, f"ERROR: {exc}"
-            # A row's seconds run from where the previous row ended: the first row
-            # of a release includes its checkout, every row its environment.
-            end = time.monotonic()
-            rows.append(
-                (str(version), db.vendor, str(ran), result, f"{end - start:.0f}")
-            )
-            start = end
+                start = end
+            if args.all:
+                shutil.rmtree(tree, ignore_errors=True)  # 100+ trees do not fit.
+        for row in rows[len(records):]:
+            records.append(dict(zip(
+                ("version", "database", "tests run", "result", "seconds"), row
+            ), series=series.name, digest=series.digest()))  # fmt: skip
     print_table(rows)
+    if args.all:
+        path = Path(args.compat) if args.compat else compatibility_file()
+        command = " ".join(
+            ["forkpatch verify --all"]
+            + [f"--db {db}" for db in args.db or []]
+            + ([f"--python {args.python}"] if args.python else [])
+        )
+        compat.write(path, records, started, time.monotonic() - began, command)
+        log.info(f"wrote {path}")
     return 0 if all(row[3] == "passed" for row in rows) else 1
 
 
@@ -606,6 +662,16 @@ def build_parser():
     p = command("verify", cmd_verify, VERIFY_HELP, VERIFY_DESCRIPTION)
     versions_help = "Django releases (default: the newest of every line)"
     p.add_argument("versions", metavar="VERSION", nargs="*", help=versions_help)
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every final release the series cover; writes docs/compatibility.md",
+    )
+    p.add_argument(
+        "--compat",
+        metavar="FILE",
+        help="with --all: where to write the table (default: docs/compatibility.md)",
+    )
     p.add_argument(
         "--db", action="append", metavar="URL", help=DB_HELP + "; repeatable"
     )
