@@ -143,7 +143,9 @@ def test_difftest_on_a_real_release(tmp_path):
     """4.2.30 with the shipped series, restricted to two apps: no new failures."""
     build = tmp_path / "build"
     build.mkdir()
-    (build / "venvs").symlink_to(ROOT / "build" / "venvs")  # Reuse the line's venv.
+    venvs = ROOT / "build" / "venvs"
+    venvs.mkdir(parents=True, exist_ok=True)
+    (build / "venvs").symlink_to(venvs)  # Reuse the line's environment.
     proc = subprocess.run(
         [sys.executable, "-m", "forkpatch", "difftest", "4.2.30", "--",
          "basic", "async", "--parallel", "1"],
