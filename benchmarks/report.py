@@ -342,7 +342,7 @@ def memory_section(fig, meta, labels, db):
                             fetch_peers="1" if "FETCH_PEERS" in name else "0")
             a = fig.stats(metric="live_traced_peak_kib", rows=sizes[0], **want)
             b = fig.stats(metric="live_traced_peak_kib", rows=sizes[-1], **want)
-            row.append(f"{(b[0] - a[0]) * 1024 / (sizes[-1] - sizes[0]):.0f}" if a and b else "")
+            row.append(f"{round((b[0] - a[0]) * 1024 / (sizes[-1] - sizes[0])):d}" if a and b else "")
     else:
         header = ["", "iteration"] + [
             f"{n:,} authors: live instances; live KiB; traced peak KiB" for n in sizes]
