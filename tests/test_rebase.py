@@ -148,12 +148,16 @@ def test_rebase_a_real_series_onto_the_lines_first_release(tmp_path):
     text = first.read_text()
     at = text.index("\n-", text.index("@@")) + 2
     first.write_text(text[:at] + "CONFLICT " + text[at:])
-    before = snapshot(patches)
+    run_git(patches, "init", "-q")
+    run_git(patches, "add", "-A")
+    run_git(patches, "-c", "user.name=t", "-c", "user.email=t@users.dev",
+            "commit", "-qm", "the series, one patch edited")  # fmt: skip
+    before, state = snapshot(patches), git_state(patches)
     proc = _forkpatch("--patches", patches, "rebase", "4.2.x", "4.2.30")
     assert proc.returncode == 2, proc.stdout[-3000:]
     assert f"forkpatch: error: {first.name} does not go onto Django 4.2.30: " in proc.stdout
     assert "patches/4.2.x is unchanged." in proc.stdout
-    assert snapshot(patches) == before
+    assert snapshot(patches) == before and git_state(patches) == state
 
 
 @pytest.mark.integration
