@@ -110,7 +110,9 @@ then a login with the URL's user is tried.
 """
 
 TEST_HELP = "run Django's own runtests.py on a patched tree"
-DIFFTEST_HELP = "run Django's whole suite patched, and compare its failures with pristine"
+DIFFTEST_HELP = (
+    "run Django's whole suite patched, and compare its failures with pristine"
+)
 
 DIFFTEST_DESCRIPTION = """\
 Run Django's complete tests/runtests.py (no labels) on the patched tree of
@@ -492,7 +494,7 @@ def cmd_verify(args):
                 start = end
             if args.all:
                 shutil.rmtree(tree, ignore_errors=True)  # 100+ trees do not fit.
-        for row in rows[len(records):]:
+        for row in rows[len(records) :]:
             records.append(dict(zip(
                 ("version", "database", "tests run", "result", "seconds"), row
             ), series=series.name, digest=series.digest()))  # fmt: skip

@@ -32,7 +32,9 @@ def render(records, started, seconds, command):
         "|" + "|".join("---" for _ in HEADER) + "|",
     ]
     for record in records:
-        cells = [str(record[key]).replace("|", "\\|").replace("\n", " ") for key in HEADER]
+        cells = [
+            str(record[key]).replace("|", "\\|").replace("\n", " ") for key in HEADER
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -61,7 +61,9 @@ def rebase(build, series, version, source=None, out=None):
         if source is not None and source != version:
             log.info(f"adding Django {source}'s files for the three-way merge")
             store_objects(tree, source, series.patches, work / "source")
-        log.info(f"applying {len(series.patches)} patch(es) of {series.label} with --3way")
+        log.info(
+            f"applying {len(series.patches)} patch(es) of {series.label} with --3way"
+        )
         for patch in series.patches:
             result = git(
                 "am", "--keep-non-patch", "--3way", str(patch.path),

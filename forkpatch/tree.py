@@ -125,7 +125,9 @@ def store_objects(tree, version, patches, work):
     git("--work-tree", str(source), "add", "-A", "-f", cwd=tree, env=env)
     shutil.rmtree(source, ignore_errors=True)
     for patch in patches:
-        applied = git("apply", "--cached", str(patch.path), cwd=tree, env=env, check=False)
+        applied = git(
+            "apply", "--cached", str(patch.path), cwd=tree, env=env, check=False
+        )
         if applied.returncode:
             log.info(f"{patch.name} does not apply to Django {version} either")
             break

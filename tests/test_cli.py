@@ -15,8 +15,15 @@ def test_help_explains_every_command():
     proc = forkpatch_process("--help")
     assert proc.returncode == 0
     for command in (
-        "checkout", "test", "difftest", "rebase", "outdated", "verify", "export",
-        "vendor", "wheel",
+        "checkout",
+        "test",
+        "difftest",
+        "rebase",
+        "outdated",
+        "verify",
+        "export",
+        "vendor",
+        "wheel",
     ):
         assert command in proc.stdout
     proc = forkpatch_process("test", "--help")

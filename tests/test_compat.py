@@ -36,7 +36,9 @@ def test_verify_all_writes_the_compatibility_table(patches, tmp_path, capsys):
     assert code == 0, err
     # Every final release 4.2.x covers, in order, with progress; 4.1.13 and 9.9a1 not.
     assert re.findall(r"Django (\S+) \((\d/\d)\): checking out", err) == [
-        ("4.2", "1/3"), ("4.2.1", "2/3"), ("4.2.30", "3/3")
+        ("4.2", "1/3"),
+        ("4.2.1", "2/3"),
+        ("4.2.30", "3/3"),
     ]
     assert "creating" not in err  # The line's environment is reused.
     assert f"forkpatch: wrote {compat}" in err
@@ -44,7 +46,10 @@ def test_verify_all_writes_the_compatibility_table(patches, tmp_path, capsys):
     assert "- command: `forkpatch verify --all`" in text
     assert re.search(r"^- date: \d{4}-\d\d-\d\d \d\d:\d\d UTC$", text, re.MULTILINE)
     assert re.search(r"^- total time: \d+ s$", text, re.MULTILINE)
-    assert "| version | series | digest | database | tests run | result | seconds |" in text
+    assert (
+        "| version | series | digest | database | tests run | result | seconds |"
+        in text
+    )
     digest = series_named("4.2.x", patches).digest()
     rows = [line for line in text.splitlines() if re.match(r"^\| \d", line)]
     assert len(rows) == 3
@@ -55,7 +60,9 @@ def test_verify_all_writes_the_compatibility_table(patches, tmp_path, capsys):
     # The trees are gone; the logs stay.
     verify = tmp_path / "build" / "verify"
     assert sorted(p.name for p in verify.iterdir()) == [
-        "4.2-sqlite.log", "4.2.1-sqlite.log", "4.2.30-sqlite.log"
+        "4.2-sqlite.log",
+        "4.2.1-sqlite.log",
+        "4.2.30-sqlite.log",
     ]
     # outdated reads it back: only the pre-release is left, and no series covers it.
     assert seen_versions(compat) == {Version("4.2"), Version("4.2.1"), V}

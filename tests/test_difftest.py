@@ -73,7 +73,8 @@ def test_compare():
 @pytest.fixture
 def patches(stored, shared_venv, index, tmp_path, monkeypatch):
     sdist = fakedjango.sdist(
-        "4.2.30", extra={"tests/fake_failures.txt": "prefetch_related.tests.test_prefetch\n"}
+        "4.2.30",
+        extra={"tests/fake_failures.txt": "prefetch_related.tests.test_prefetch\n"},
     )
     index.add("django", "django-4.2.30.tar.gz", sdist)
     root = stored("difftest", "patches", lambda root: make_series(
@@ -121,13 +122,23 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
 def test_a_new_failure_exits_1(patches, tmp_path, capsys):
     assert forkpatch(capsys, "checkout", "4.2.30")[0] == 0
     tree = tmp_path / "build" / "trees" / "4.2.30"
-    commit(tree, "Broke basic.", {"tests/fake_failures.txt": lambda t: "basic.tests.test_basic\n"})
+    commit(
+        tree,
+        "Broke basic.",
+        {"tests/fake_failures.txt": lambda t: "basic.tests.test_basic\n"},
+    )
     code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--", "basic", "async")
     assert code == 1, err
     assert "running runtests.py --noinput basic async -v 2" in err
-    assert "new failures (failing only with the series): 1\n  basic.tests.test_basic\n" in out
+    assert (
+        "new failures (failing only with the series): 1\n  basic.tests.test_basic\n"
+        in out
+    )
     # The pristine run keeps the options, not the labels.
-    assert "running runtests.py basic.tests.test_basic prefetch_related.tests --noinput -v 2" in err
+    assert (
+        "running runtests.py basic.tests.test_basic prefetch_related.tests --noinput -v 2"
+        in err
+    )
     # prefetch_related did not run patched: its pristine failure is not "fixed".
     assert "fixed by the series (failing only without it): 0" in out
 
@@ -135,7 +146,9 @@ def test_a_new_failure_exits_1(patches, tmp_path, capsys):
 def test_a_crash_without_failing_tests_is_an_error(patches, capsys):
     code, _, err = forkpatch(capsys, "difftest", "4.2.30", "--", "nosuchapp")
     assert code == 2
-    assert "runtests.py on the patched tree exited 1 without naming a failing test" in err
+    assert (
+        "runtests.py on the patched tree exited 1 without naming a failing test" in err
+    )
 
 
 @pytest.mark.integration

@@ -55,12 +55,16 @@ def test_rebase_exports_onto_the_series_folder(clean, tmp_path, capsys):
     assert (clean / "4.2.x" / "series").read_text() == before
     # The rebased series checks out on 4.2 without --3way; no scratch tree is left.
     assert forkpatch(capsys, "checkout", "4.2", "--dest", tmp_path / "t")[0] == 0
-    assert [p.name for p in (tmp_path / "build").iterdir() if p.name.startswith(".")] == []
+    assert [
+        p.name for p in (tmp_path / "build").iterdir() if p.name.startswith(".")
+    ] == []
 
 
 def test_rebase_to_out(clean, tmp_path, capsys):
     before = snapshot(clean)
-    code, out, err = forkpatch(capsys, "rebase", "4.2.x", "4.2", "--out", tmp_path / "o")
+    code, out, err = forkpatch(
+        capsys, "rebase", "4.2.x", "4.2", "--out", tmp_path / "o"
+    )
     assert code == 0, err
     assert snapshot(clean) == before
     assert (tmp_path / "o" / "series").read_text().split() == [
@@ -97,7 +101,9 @@ def test_rebase_arguments(clean, capsys):
 def test_seen_versions(tmp_path):
     path = tmp_path / "c.md"
     assert seen_versions(path) == set()
-    path.write_text("| version | series |\n|---|---|\n| 4.2 | 4.2.x |\n| 6.2a1 | main |\n")
+    path.write_text(
+        "| version | series |\n|---|---|\n| 4.2 | 4.2.x |\n| 6.2a1 | main |\n"
+    )
     assert seen_versions(path) == {Version("4.2"), Version("6.2a1")}
 
 
@@ -112,7 +118,9 @@ def test_outdated_lists_unseen_releases(clean, tmp_path, capsys):
     ]
 
 
-def test_outdated_names_the_patch_and_file_that_do_not_apply(conflicting, tmp_path, capsys):
+def test_outdated_names_the_patch_and_file_that_do_not_apply(
+    conflicting, tmp_path, capsys
+):
     code, out, err = forkpatch(capsys, "outdated", "--compat", tmp_path / "none.md")
     assert code == 1, err
     assert "(it does not exist: every release)" in err
@@ -138,7 +146,9 @@ def test_rebase_a_real_series_onto_the_lines_first_release(tmp_path):
     """patches/4.2.x, made on 4.2.30, goes onto 4.2; a patch edited to differ conflicts."""
     patches = tmp_path / "patches"
     shutil.copytree(ROOT / "patches" / "4.2.x", patches / "4.2.x")
-    proc = _forkpatch("--patches", patches, "rebase", "4.2.x", "4.2", "--from", "4.2.30")
+    proc = _forkpatch(
+        "--patches", patches, "rebase", "4.2.x", "4.2", "--from", "4.2.30"
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "exported 5 patch(es)" in proc.stdout
     proc = _forkpatch("--patches", patches, "checkout", "4.2", "--dest", tmp_path / "t")
@@ -155,7 +165,10 @@ def test_rebase_a_real_series_onto_the_lines_first_release(tmp_path):
     before, state = snapshot(patches), git_state(patches)
     proc = _forkpatch("--patches", patches, "rebase", "4.2.x", "4.2.30")
     assert proc.returncode == 2, proc.stdout[-3000:]
-    assert f"forkpatch: error: {first.name} does not go onto Django 4.2.30: " in proc.stdout
+    assert (
+        f"forkpatch: error: {first.name} does not go onto Django 4.2.30: "
+        in proc.stdout
+    )
     assert "patches/4.2.x is unchanged." in proc.stdout
     assert snapshot(patches) == before and git_state(patches) == state
 
