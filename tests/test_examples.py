@@ -113,7 +113,8 @@ def example_suite(python, env, database, name):
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_wheel(wheel_route, database):
     where, proc = example_suite(*wheel_route, database, "wheel")
-    assert where.split()[1] == f"{VERSION}+aiterprefetch.1"
+    label = (ROOT / "patches" / "4.2.x" / "local-version").read_text().strip()
+    assert where.split()[1] == f"{VERSION}+{label}"
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "7 passed" in proc.stdout
 
