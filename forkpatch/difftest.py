@@ -23,15 +23,10 @@ from forkpatch.runner import run_tests
 
 log = logging.getLogger(__name__)
 
-#: "test_x (app.tests.T.test_x) ... ok"; "[subtest]" and " ... outcome" optional
-#: (a test with a docstring puts its outcome on the next line).
-RESULT_RE = re.compile(
-    r"^(?P<name>\w+) \((?P<where>[\w.]+)\)(?: \[.*?\])?"
-    r"(?: \.\.\. (?P<outcome>.+?))?\s*$"
-)
-#: The outcome of the test named on an earlier line.
-OUTCOME_RE = re.compile(r"\.\.\. (?P<outcome>ok|FAIL|ERROR|skipped.*|expected failure"
-                        r"|unexpected success)\s*$")  # fmt: skip
+#: "test_x (app.tests.T.test_x) ... ok", perhaps with a subtest's description
+#: between the id and " ... " (a test with a docstring has its outcome on the
+#: next line: "First line of the docstring ... ok").
+ID_RE = re.compile(r"^(?P<name>\w+) \((?P<where>[\w.]+)\)")
 HEADER_RE = re.compile(
     r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\w+) \((?P<where>[\w.]+)\)",
     re.MULTILINE,
@@ -66,15 +61,12 @@ def parse_results(text):
     results = Results()
     pending = None
     for line in text.splitlines():
-        match = RESULT_RE.match(line)
-        outcome = None
+        head, dots, tail = line.partition(" ... ")
+        match = ID_RE.match(head)
         if match:
             pending = test_id(match["name"], match["where"])
-            outcome = match["outcome"]
-        elif pending:
-            found = OUTCOME_RE.search(line)
-            outcome = found["outcome"] if found else None
-        if pending and outcome:
+        if pending and dots:
+            outcome = tail.strip()
             results.ran.add(pending)
             if outcome.startswith(FAILING):
                 results.failed.add(pending)

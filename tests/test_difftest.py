@@ -24,6 +24,9 @@ test_old_style (basic.tests.ModelTests) ... FAIL
 test_doc (queries.tests.Q.test_doc)
 A docstring line. ... ERROR
 test_sub (queries.tests.Q.test_sub) [x=1] ... FAIL
+test_param (queries.tests.Q.test_param) (n=2) ... ERROR
+Creating test database for alias 'other' ('test_x_other')...
+System check identified no issues (0 silenced).
 test_skip (queries.tests.Q.test_skip) ... skipped 'no'
 test_xf (queries.tests.Q.test_xf) ... expected failure
 test_us (queries.tests.Q.test_us) ... unexpected success
@@ -46,6 +49,7 @@ def test_parse_results_reads_lines_and_headers():
         "basic.tests.ModelTests.test_old_style",
         "queries.tests.Q.test_doc",
         "queries.tests.Q.test_sub",
+        "queries.tests.Q.test_param",
         "queries.tests.Q.test_us",
         "template_tests.tests.T",
         "cache.tests.C.test_header_only",
