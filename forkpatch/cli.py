@@ -411,8 +411,11 @@ def cmd_outdated(args):
         (
             str(c.version),
             c.series or "-",
-            "applies" if not c.problem else
-            c.problem if not c.series else f"does not apply: {c.problem}",
+            (
+                "applies"
+                if not c.problem
+                else c.problem if not c.series else f"does not apply: {c.problem}"
+            ),
         )  # fmt: skip
         for c in checks
     ]
@@ -563,6 +566,24 @@ def _example_label():
         return "aiterprefetch.1"
 
 
+PASS_HELP = "after --: arguments for both runs of runtests.py (e.g. --parallel 2)"
+FROM_HELP = "the release the series was made on (default: the newest it covers)"
+CHECKOUT_USAGE = (
+    "forkpatch checkout [-h] VERSION [--dest DIR] [--series NAME]\n"
+    "       forkpatch checkout [-h] --git DIR [--ref REF] [--series NAME]"
+)
+
+TEST_USAGE = (
+    "forkpatch test [-h] [--db URL] [--tree DIR] [--python PATH] "
+    "[VERSION] [LABEL ...] [-- RUNTESTS-ARGS ...]"
+)
+
+DIFFTEST_USAGE = (
+    "forkpatch difftest [-h] [--db URL] [--python PATH] VERSION "
+    "[-- RUNTESTS-ARGS ...]"
+)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="forkpatch",
@@ -595,13 +616,17 @@ def build_parser():
         p.set_defaults(func=func)
         return p
 
+    def environment_options(p):
+        """--db and --python, for the commands that run Django's tests."""
+        p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
+        p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
+
     p = command(
         "checkout",
         cmd_checkout,
         "make the patched source tree of a Django release (or patch a Django clone)",
         CHECKOUT_DESCRIPTION,
-        usage="forkpatch checkout [-h] VERSION [--dest DIR] [--series NAME]\n"
-        "       forkpatch checkout [-h] --git DIR [--ref REF] [--series NAME]",
+        usage=CHECKOUT_USAGE,
     )
     p.add_argument("version", metavar="VERSION", nargs="?", help=VERSION_HELP)
     p.add_argument("--dest", metavar="DIR", help=DEST_HELP)
@@ -609,47 +634,27 @@ def build_parser():
     p.add_argument("--ref", default="HEAD", help=REF_HELP)
     p.add_argument("--series", metavar="NAME", help=SERIES_HELP)
 
-    p = command(
-        "test",
-        cmd_test,
-        TEST_HELP,
-        TEST_DESCRIPTION,
-        usage="forkpatch test [-h] [--db URL] [--tree DIR] [--python PATH] "
-        "[VERSION] [LABEL ...] [-- RUNTESTS-ARGS ...]",
-    )
+    p = command("test", cmd_test, TEST_HELP, TEST_DESCRIPTION, usage=TEST_USAGE)
     p.add_argument("version", metavar="VERSION", nargs="?", help=TEST_VERSION_HELP)
     p.add_argument("labels", metavar="LABEL", nargs="*", help=LABEL_HELP)
-    p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
+    environment_options(p)
     p.add_argument("--tree", metavar="DIR", help=TREE_HELP)
-    p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
 
     p = command(
         "difftest",
         cmd_difftest,
         DIFFTEST_HELP,
         DIFFTEST_DESCRIPTION,
-        usage="forkpatch difftest [-h] [--db URL] [--python PATH] VERSION "
-        "[-- RUNTESTS-ARGS ...]",
+        usage=DIFFTEST_USAGE,
     )
     p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
-    p.add_argument(
-        "runtests_args",
-        metavar="RUNTESTS-ARGS",
-        nargs="*",
-        help="after --: arguments for both runs of runtests.py (e.g. --parallel 2)",
-    )
-    p.add_argument("--db", default="sqlite", metavar="URL", help=DB_HELP)
-    p.add_argument("--python", metavar="PATH", help=PYTHON_HELP)
+    p.add_argument("runtests_args", metavar="RUNTESTS-ARGS", nargs="*", help=PASS_HELP)
+    environment_options(p)
 
     p = command("rebase", cmd_rebase, REBASE_HELP, REBASE_DESCRIPTION)
     p.add_argument("series", metavar="SERIES", help="a series folder, e.g. 4.2.x")
     p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
-    p.add_argument(
-        "--from",
-        dest="source",
-        metavar="VERSION",
-        help="the release the series was made on (default: the newest it covers)",
-    )
+    p.add_argument("--from", dest="source", metavar="VERSION", help=FROM_HELP)
     p.add_argument(
         "--out", metavar="DIR", help="export here instead of the series folder"
     )
