@@ -24,7 +24,8 @@ import sys
 import threading
 import time
 import tracemalloc
-import weakref
+
+from livecount import LiveCounter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -321,48 +322,14 @@ def case_concurrency(config):
 # --- memory ---------------------------------------------------------------------
 
 
-class LiveCounter:
-    """Count live model instances: created (post_init) minus collected, with
-    gc.collect() every ``step`` creations (prefetched objects form cycles),
-    keeping the highest count seen right after a collection, and the traced
-    memory at that moment (the memory the iteration really holds, without
-    the garbage that waits for the collector)."""
+class DjangoLiveCounter(LiveCounter):
+    """LiveCounter over the instances Django creates (post_init)."""
 
     def __init__(self, step):
         from django.db.models.signals import post_init
 
-        self.step = max(1, step)
-        self.active = False
-        post_init.connect(self.post_init, weak=False)
-
-    def post_init(self, sender, instance, **kwargs):
-        if not self.active:
-            return
-        self.live += 1
-        self.created += 1
-        self.refs.add(weakref.ref(instance, self.collected))
-        if self.created % self.step == 0:
-            gc.collect()
-            self.peak = max(self.peak, self.live)
-            self.traced_peak = max(self.traced_peak, tracemalloc.get_traced_memory()[0])
-
-    def collected(self, ref):
-        self.live -= 1
-        self.refs.discard(ref)
-
-    def start(self):
-        gc.collect()
-        self.refs = set()
-        self.live = self.created = self.peak = 0
-        tracemalloc.start()
-        self.traced_base = self.traced_peak = tracemalloc.get_traced_memory()[0]
-        self.active = True
-
-    def stop(self):
-        self.active = False
-        tracemalloc.stop()
-        gc.collect()
-        return self.peak, (self.traced_peak - self.traced_base) / 1024
+        super().__init__(step)
+        post_init.connect(lambda instance, **kwargs: self.seen(instance), weak=False)
 
 
 def case_memory(config):
@@ -407,7 +374,7 @@ def case_memory(config):
     # that each gc.collect() only walks the objects made by the loop.
     gc.collect()
     gc.freeze()
-    counter = LiveCounter(chunk_size // 20)
+    counter = DjangoLiveCounter(chunk_size // 20)
     counter.start()
     got = run()
     live_peak, live_kib = counter.stop()

@@ -24,8 +24,8 @@ import os
 import sys
 import time
 import tracemalloc
-import weakref
 
+from livecount import LiveCounter
 from sqlalchemy import ForeignKey, String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -68,44 +68,13 @@ class Statements:
         self.count += 1
 
 
-class LiveCounter:
-    """Live Author/Book instances: loaded minus collected, gc.collect() every
-    ``step`` loads, highest count right after a collection."""
+class AlchemyLiveCounter(LiveCounter):
+    """LiveCounter over the Author/Book instances SQLAlchemy loads."""
 
     def __init__(self, step):
-        self.step = max(1, step)
-        self.active = False
+        super().__init__(step)
         for cls in (Author, Book):
-            event.listen(cls, "load", self.load)
-
-    def load(self, target, context):
-        if not self.active:
-            return
-        self.live += 1
-        self.created += 1
-        self.refs.add(weakref.ref(target, self.collected))
-        if self.created % self.step == 0:
-            gc.collect()
-            self.peak = max(self.peak, self.live)
-            self.traced_peak = max(self.traced_peak, tracemalloc.get_traced_memory()[0])
-
-    def collected(self, ref):
-        self.live -= 1
-        self.refs.discard(ref)
-
-    def start(self):
-        gc.collect()
-        self.refs = set()
-        self.live = self.created = self.peak = 0
-        tracemalloc.start()
-        self.traced_base = self.traced_peak = tracemalloc.get_traced_memory()[0]
-        self.active = True
-
-    def stop(self):
-        self.active = False
-        tracemalloc.stop()
-        gc.collect()
-        return self.peak, (self.traced_peak - self.traced_base) / 1024
+            event.listen(cls, "load", lambda target, context: self.seen(target))
 
 
 async def bounds(engine, rows):
@@ -188,7 +157,7 @@ async def case_memory(config):
         raise SystemExit(f"{got} objects, {expected} expected")
     gc.collect()
     gc.freeze()
-    counter = LiveCounter(chunk_size // 20)
+    counter = AlchemyLiveCounter(chunk_size // 20)
     counter.start()
     await consume(engine, (lo, hi), chunk_size)
     live, live_kib = counter.stop()
