@@ -23,9 +23,8 @@ import os
 import sys
 import threading
 import time
-import tracemalloc
 
-from livecount import LiveCounter
+from livecount import LiveCounter, TracedMemory
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -361,13 +360,8 @@ def case_memory(config):
         return [{"mode": mode, "metric": "unsupported", "value": 1, "error": str(e)}]
     del warm
     # Traced memory (no instance counter attached).
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
-    got = run()
-    current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    with TracedMemory() as traced:
+        got = run()
     if got != expected:
         raise SystemExit(f"{got} objects, {expected} expected")
     # Live instances, counted in a second pass. Freeze what exists now so
@@ -379,8 +373,8 @@ def case_memory(config):
     got = run()
     live_peak, live_kib = counter.stop()
     return [
-        {"mode": mode, "metric": "traced_peak_kib", "value": (peak - base) / 1024},
-        {"mode": mode, "metric": "traced_end_kib", "value": (current - base) / 1024},
+        {"mode": mode, "metric": "traced_peak_kib", "value": traced.peak},
+        {"mode": mode, "metric": "traced_end_kib", "value": traced.end},
         {"mode": mode, "metric": "live_peak", "value": live_peak},
         {"mode": mode, "metric": "live_traced_peak_kib", "value": live_kib},
         {"mode": mode, "metric": "instances", "value": counter.created},

@@ -45,3 +45,21 @@ class LiveCounter:
         tracemalloc.stop()
         gc.collect()
         return self.peak, (self.traced_peak - self.traced_base) / 1024
+
+
+class TracedMemory:
+    """Traced memory over a block, in KiB above what was traced at its start:
+    ``peak`` (tracemalloc's peak) and ``end`` (what was still traced at its end)."""
+
+    def __enter__(self):
+        gc.collect()
+        tracemalloc.start()
+        self.base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        return self
+
+    def __exit__(self, *exc_info):
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        self.end = (current - self.base) / 1024
+        self.peak = (peak - self.base) / 1024

@@ -23,9 +23,8 @@ import math
 import os
 import sys
 import time
-import tracemalloc
 
-from livecount import LiveCounter
+from livecount import LiveCounter, TracedMemory
 from sqlalchemy import ForeignKey, String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
@@ -146,13 +145,8 @@ async def case_memory(config):
     lo, hi = await bounds(engine, rows)
     expected = (hi - lo + 1) * (1 + config["books"])
     await consume(engine, (lo, lo + 5), chunk_size)
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
-    got = await consume(engine, (lo, hi), chunk_size)
-    current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    with TracedMemory() as traced:
+        got = await consume(engine, (lo, hi), chunk_size)
     if got != expected:
         raise SystemExit(f"{got} objects, {expected} expected")
     gc.collect()
@@ -163,8 +157,8 @@ async def case_memory(config):
     live, live_kib = counter.stop()
     await engine.dispose()
     return [
-        {"mode": "stream_scalars", "metric": "traced_peak_kib", "value": (peak - base) / 1024},
-        {"mode": "stream_scalars", "metric": "traced_end_kib", "value": (current - base) / 1024},
+        {"mode": "stream_scalars", "metric": "traced_peak_kib", "value": traced.peak},
+        {"mode": "stream_scalars", "metric": "traced_end_kib", "value": traced.end},
         {"mode": "stream_scalars", "metric": "live_peak", "value": live},
         {"mode": "stream_scalars", "metric": "live_traced_peak_kib", "value": live_kib},
         {"mode": "stream_scalars", "metric": "instances", "value": counter.created},
