@@ -29,6 +29,7 @@ from forkpatch.database import check_reachable, parse_db
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import git
 from forkpatch.paths import build_dir, compatibility_file, patches_dir
+from forkpatch.pythons import find_python, version_of
 from forkpatch.runner import check_driver, run_tests
 from forkpatch.series import (
     parse_version,
@@ -125,6 +126,8 @@ on the patched run, plus the test modules the series changes. Arguments after
 Reports the new failures (failing only with the series: there must be none),
 the tests the series fixed, and the failures on both (the environment). Exits 1
 on any new failure. Output: build/difftest/VERSION-DATABASE-{patched,pristine}.log.
+With --compat FILE, the counts, seconds and failing ids also become the row of
+this release and database in FILE's whole-suite table.
 """
 REBASE_HELP = "move a series onto another release (git am --3way), then export it"
 
@@ -378,6 +381,8 @@ def cmd_difftest(args):
     db = parse_db(args.db)
     check_reachable(db)
     check_driver(db)
+    if args.compat:
+        compat.check(args.compat)
     root = _series_root(args)
     build = build_dir()
     series, tree = _tree_of(version, root, build)
@@ -385,6 +390,11 @@ def cmd_difftest(args):
         build, tree, version, series, db, args.runtests_args, args.python
     )
     print(difftest.report(comparison, version, db), end="")
+    if args.compat:
+        python = ".".join(map(str, version_of(str(find_python(tree, args.python)))))
+        date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+        record = difftest.as_record(comparison, version, db, series, python, date)
+        log.info(f"recorded in {compat.record_difftest(args.compat, record)}")
     return 1 if comparison.new else 0
 
 
@@ -579,8 +589,12 @@ TEST_USAGE = (
 )
 
 DIFFTEST_USAGE = (
-    "forkpatch difftest [-h] [--db URL] [--python PATH] VERSION "
+    "forkpatch difftest [-h] [--db URL] [--python PATH] [--compat FILE] VERSION "
     "[-- RUNTESTS-ARGS ...]"
+)
+DIFFTEST_COMPAT_HELP = (
+    "also record the result as this release and database's row of FILE's "
+    "whole-suite table (e.g. docs/compatibility.md); other rows are kept"
 )
 
 
@@ -650,6 +664,7 @@ def build_parser():
     p.add_argument("version", metavar="VERSION", help=VERSION_HELP)
     p.add_argument("runtests_args", metavar="RUNTESTS-ARGS", nargs="*", help=PASS_HELP)
     environment_options(p)
+    p.add_argument("--compat", metavar="FILE", help=DIFFTEST_COMPAT_HELP)
 
     p = command("rebase", cmd_rebase, REBASE_HELP, REBASE_DESCRIPTION)
     p.add_argument("series", metavar="SERIES", help="a series folder, e.g. 4.2.x")

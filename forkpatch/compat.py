@@ -1,12 +1,25 @@
-"""docs/compatibility.md: the generated table of every release verify --all ran.
+"""docs/compatibility.md: the generated tables of verify --all and difftest.
 
-One row per release and database: version, series, the series' digest, tests
-run, result and seconds; above it, the date, the total time and the command.
-forkpatch outdated reads the versions back (rebase.seen_versions).
+The first part, written by verify --all, has one row per release and database:
+version, series, the series' digest, tests run, result and seconds; above it,
+the date, the total time and the command. forkpatch outdated reads its versions
+back (rebase.seen_versions).
+
+The second part, under DIFFTEST_HEADING, is kept by difftest --compat: one row
+per release and database, updated in place, with the failing test ids listed
+below the table. Its records are also stored as JSON in a comment at the end of
+the file, so that each run rewrites the part from data rather than from text.
+Each part is rewritten without touching the other.
 """
 
 import datetime
+import fcntl
+import json
 from pathlib import Path
+
+from packaging.version import Version
+
+from forkpatch.errors import ForkpatchError
 
 HEADER = ("version", "series", "digest", "database", "tests run", "result", "seconds")
 
@@ -32,15 +45,136 @@ def render(records, started, seconds, command):
         "|" + "|".join("---" for _ in HEADER) + "|",
     ]
     for record in records:
-        cells = [
-            str(record[key]).replace("|", "\\|").replace("\n", " ") for key in HEADER
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(_cell(record[key]) for key in HEADER) + " |")
     return "\n".join(lines) + "\n"
 
 
+def split(text):
+    """(verify --all's part, difftest's part) of the file's text."""
+    head, found, tail = text.partition(DIFFTEST_HEADING)
+    return head, found + tail
+
+
 def write(path, records, started, seconds, command):
+    """Write verify --all's part, keeping difftest's."""
+    with _locked(path) as handle:
+        _, kept = split(handle.read())
+        text = render(records, started, seconds, command)
+        _rewrite(handle, text + ("\n" + kept if kept else ""))
+    return Path(path)
+
+
+DIFFTEST_HEADING = "## The whole suite, pristine against patched"
+DIFFTEST_HEADER = (
+    "version", "database", "series", "digest", "python", "parallel",
+    "tests run", "failed patched", "re-run pristine", "new failures",
+    "fixed", "failing on both", "seconds patched", "seconds pristine", "date",
+)  # fmt: skip
+RECORDS = "<!-- difftest records: "
+
+
+def difftest_records(text):
+    """The difftest records stored in the file's text, keyed by (version, db)."""
+    _, part = split(text)
+    start = part.rfind(RECORDS)
+    if start < 0:
+        return {}
+    payload = part[start + len(RECORDS) : part.index(" -->", start)]
+    return {(r["version"], r["database"]): r for r in json.loads(payload)}
+
+
+def render_difftest(records):
+    """difftest's part; records: dicts with DIFFTEST_HEADER's keys and the
+    lists "new ids", "fixed ids" and "both ids"."""
+    ordered = sorted(records.values(), key=_order)
+    lines = [
+        DIFFTEST_HEADING,
+        "",
+        "Written by `forkpatch difftest VERSION --db URL --compat FILE`; do not edit.",
+        "Each row is Django's whole `runtests.py` on the patched tree, then, on the",
+        "pristine release with the same environment, Python, database, flags and",
+        "parallelism, the tests that failed patched plus the test modules the",
+        "series changes. A new failure fails only with the series; fixed fails",
+        "only without it; failing on both belongs to the environment.",
+        "",
+        "| " + " | ".join(DIFFTEST_HEADER) + " |",
+        "|" + "|".join("---" for _ in DIFFTEST_HEADER) + "|",
+    ]
+    for record in ordered:
+        lines.append("| " + " | ".join(_cell(record[k]) for k in DIFFTEST_HEADER) + " |")
+    for key, title in (
+        ("new ids", "New failures"),
+        ("fixed ids", "Fixed by the series"),
+        ("both ids", "Failing on both (the environment)"),
+    ):
+        listed = [r for r in ordered if r[key]]
+        if not listed:
+            continue
+        lines += ["", f"### {title}", ""]
+        for record in listed:
+            lines.append(f"- {record['version']} on {record['database']}:")
+            lines += [f"  - `{test}`" for test in record[key]]
+    lines += ["", RECORDS + json.dumps(ordered) + " -->"]
+    return "\n".join(lines) + "\n"
+
+
+def check(path):
+    """Fail before a long run if path cannot take difftest's row."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(records, started, seconds, command))
-    return path
+    if not (path.is_file() if path.exists() else path.parent.is_dir()):
+        raise ForkpatchError(
+            f"--compat {path}: not a file in an existing folder; give a file's path."
+        )
+    if path.exists():
+        try:
+            difftest_records(path.read_text())
+        except (ValueError, KeyError) as error:
+            raise ForkpatchError(
+                f"--compat {path}: its difftest records do not parse ({error}); "
+                "restore the file from git or give another path."
+            ) from None
+
+
+def record_difftest(path, record):
+    """Add or replace one difftest row in the file, keeping verify's part."""
+    with _locked(path) as handle:
+        head, _ = split(text := handle.read())
+        records = difftest_records(text)
+        records[(record["version"], record["database"])] = record
+        if not head:
+            head = "# Compatibility\n\n(`forkpatch verify --all` has not written here yet.)\n"
+        _rewrite(handle, head.rstrip("\n") + "\n\n" + render_difftest(records))
+    return Path(path)
+
+
+def _order(record):
+    return Version(record["version"]), record["database"]
+
+
+def _cell(value):
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+class _locked:
+    """The file opened for reading and rewriting under an exclusive lock, so
+    that runs in parallel (nox, two shells) do not lose each other's rows."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.path, "a+", encoding="utf-8")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        self.handle.seek(0)
+        return self.handle
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _rewrite(handle, text):
+    handle.seek(0)
+    handle.truncate()
+    handle.write(text)

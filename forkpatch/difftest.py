@@ -14,6 +14,7 @@ headers. New failures (failing only when patched) must be none.
 import logging
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ HEADER_RE = re.compile(
     r"^(?P<kind>FAIL|ERROR|UNEXPECTED SUCCESS): (?P<name>\w+) \((?P<where>[\w.]+)\)",
     re.MULTILINE,
 )
+PROCESSES_RE = re.compile(r"^Testing against Django .* with up to (\d+) processes", re.M)
 FAILING = ("FAIL", "ERROR", "unexpected success")
 #: Errors reported for a class or a module rather than a test.
 FIXTURES = {"setUpClass", "tearDownClass", "setUpModule", "tearDownModule"}
@@ -54,6 +56,8 @@ def test_id(name, where):
 class Results:
     ran: set = field(default_factory=set)
     failed: set = field(default_factory=set)
+    processes: int = 1
+    seconds: float = 0.0
 
 
 def parse_results(text):
@@ -73,6 +77,9 @@ def parse_results(text):
             pending = None
     for match in HEADER_RE.finditer(text):
         results.failed.add(test_id(match["name"], match["where"]))
+    processes = PROCESSES_RE.search(text)
+    if processes:
+        results.processes = int(processes[1])
     return results
 
 
@@ -113,6 +120,10 @@ class Comparison:
     both: list
     ran: int
     rerun: int
+    failed: int = 0
+    processes: int = 1
+    seconds_patched: float = 0.0
+    seconds_pristine: float = 0.0
 
 
 def compare(patched, pristine):
@@ -123,23 +134,29 @@ def compare(patched, pristine):
         both=sorted(patched.failed & pristine.failed),
         ran=len(patched.ran),
         rerun=len(pristine.ran),
+        failed=len(patched.failed),
+        processes=patched.processes,
+        seconds_patched=patched.seconds,
+        seconds_pristine=pristine.seconds,
     )
 
 
 def _run(build, tree, version, series, db, labels, extra, python, log_path, what):
+    began = time.monotonic()
     status, _ = run_tests(
         build, tree, version, series, db, labels, extra, python,
         output=log_path, default_labels=False,
     )  # fmt: skip
     results = parse_results(log_path.read_text(errors="replace"))
+    results.seconds = time.monotonic() - began
     if status and not results.failed:
         raise ForkpatchError(
             f"runtests.py on the {what} tree exited {status} without naming a "
             f"failing test; see {log_path}."
         )
     log.info(
-        f"{what}: {len(results.ran)} tests, {len(results.failed)} failed or errored "
-        f"(output in {log_path})"
+        f"{what}: {len(results.ran)} tests, {len(results.failed)} failed or errored, "
+        f"{results.seconds:.0f} s (output in {log_path})"
     )
     return results
 
@@ -190,8 +207,9 @@ def report(comparison, version, db):
     """The comparison as text, for stdout."""
     c = comparison
     lines = [
-        f"Django {version} on {db.vendor}: {c.ran} tests run patched, "
-        f"{c.rerun} re-run pristine",
+        f"Django {version} on {db.vendor}: {c.ran} tests run patched "
+        f"({c.seconds_patched:.0f} s), {c.rerun} re-run pristine "
+        f"({c.seconds_pristine:.0f} s), up to {c.processes} processes",
     ]
     for title, ids in (
         ("new failures (failing only with the series)", c.new),
@@ -201,3 +219,28 @@ def report(comparison, version, db):
         lines.append(f"{title}: {len(ids)}")
         lines += [f"  {test}" for test in ids]
     return "\n".join(lines) + "\n"
+
+
+def as_record(comparison, version, db, series, python, date):
+    """The comparison as a row of docs/compatibility.md (compat.record_difftest)."""
+    c = comparison
+    return {
+        "version": str(version),
+        "database": db.vendor,
+        "series": series.name,
+        "digest": series.digest(),
+        "python": python,
+        "parallel": c.processes,
+        "tests run": c.ran,
+        "failed patched": c.failed,
+        "re-run pristine": c.rerun,
+        "new failures": len(c.new),
+        "fixed": len(c.fixed),
+        "failing on both": len(c.both),
+        "seconds patched": round(c.seconds_patched),
+        "seconds pristine": round(c.seconds_pristine),
+        "date": date,
+        "new ids": c.new,
+        "fixed ids": c.fixed,
+        "both ids": c.both,
+    }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from forkpatch import sdist
+from forkpatch import compat, sdist
 from forkpatch.errors import ForkpatchError
 from forkpatch.gitutil import COMMITTER, git, why_it_failed
 from forkpatch.series import series_for, supported_lines
@@ -93,7 +93,8 @@ def seen_versions(path):
     if not path.is_file():
         return set()
     found = set()
-    for text in ROW_RE.findall(path.read_text()):
+    verified, _ = compat.split(path.read_text())
+    for text in ROW_RE.findall(verified):
         try:
             found.add(Version(text))
         except InvalidVersion:

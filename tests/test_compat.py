@@ -84,3 +84,36 @@ def test_verify_all_records_failures(patches, tmp_path, capsys, monkeypatch):
 def test_verify_takes_versions_or_all(patches, capsys):
     code, _, err = forkpatch(capsys, "verify", "--all", "4.2")
     assert code == 2 and "verify takes VERSIONs or --all, not both." in err
+
+
+def test_verify_all_and_difftest_keep_each_others_part(tmp_path):
+    import datetime
+
+    from forkpatch import compat
+
+    path = tmp_path / "compatibility.md"
+    record = {key: 0 for key in compat.DIFFTEST_HEADER}
+    record.update(version="6.1.3", database="mysql", date="2026-11-29")
+    record.update({"new ids": [], "fixed ids": [], "both ids": ["a.tests.T.test_x"]})
+    compat.record_difftest(path, record)
+    assert path.read_text().startswith("# Compatibility\n\n(`forkpatch verify --all`")
+    row = dict(version="4.2", series="4.2.x", digest="d", database="sqlite")
+    row.update({"tests run": 4, "result": "passed", "seconds": 1})
+    started = datetime.datetime(2026, 11, 29, tzinfo=datetime.timezone.utc)
+    compat.write(path, [row], started, 60, "forkpatch verify --all")
+    text = path.read_text()
+    assert text.startswith("# Compatibility: every release the series cover\n")
+    assert "| 4.2 | 4.2.x | d | sqlite | 4 | passed | 1 |" in text
+    assert "| 6.1.3 | mysql |" in text
+    assert "  - `a.tests.T.test_x`" in text
+    # Only verify's rows count as seen: 6.1.3 has a difftest row only.
+    assert seen_versions(path) == {Version("4.2")}
+    # Another difftest row keeps both the verify part and the first row.
+    compat.record_difftest(path, {**record, "version": "4.2.30", "both ids": []})
+    text = path.read_text()
+    assert text.index("| 4.2 | 4.2.x |") < text.index("| 4.2.30 | mysql |")
+    assert text.index("| 4.2.30 | mysql |") < text.index("| 6.1.3 | mysql |")
+    assert set(compat.difftest_records(text)) == {
+        ("4.2.30", "mysql"),
+        ("6.1.3", "mysql"),
+    }

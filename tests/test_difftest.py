@@ -5,7 +5,9 @@ of the tree it runs in (the sdist lists one; the series takes it out) and those
 in FAKE_RUNTESTS_FAIL / FAKE_RUNTESTS_ERROR (failing on both trees).
 """
 
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -106,8 +108,13 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
         "running runtests.py async.tests.test_chunks basic.tests.test_basic "
         "prefetch_related.tests --noinput --parallel 2 -v 2" in err
     )
-    assert out.splitlines() == [
-        "Django 4.2.30 on sqlite: 5 tests run patched, 3 re-run pristine",
+    lines = out.splitlines()
+    assert re.fullmatch(
+        r"Django 4\.2\.30 on sqlite: 5 tests run patched \(\d+ s\), 3 re-run "
+        r"pristine \(\d+ s\), up to 1 processes",
+        lines[0],
+    )
+    assert lines[1:] == [
         "new failures (failing only with the series): 0",
         "fixed by the series (failing only without it): 1",
         "  prefetch_related.tests.test_prefetch",
@@ -121,6 +128,68 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
     assert not (build / "difftest" / "4.2.30-pristine").exists()
     worktrees = run_git(build / "trees" / "4.2.30", "worktree", "list")
     assert len(worktrees.splitlines()) == 1
+
+
+def test_compat_records_one_row_per_release_and_database(
+    patches, tmp_path, capsys, monkeypatch
+):
+    compat = tmp_path / "docs" / "compatibility.md"
+    compat.parent.mkdir()
+    verified = "# Compatibility\n\n| version | series |\n|---|---|\n| 4.2.30 | 4.2.x |\n"
+    compat.write_text(verified)
+    monkeypatch.setenv("FAKE_RUNTESTS_FAIL", "async.tests.test_chunks")
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--compat", compat)
+    assert code == 0, err
+    assert f"forkpatch: recorded in {compat}" in err
+    text = compat.read_text()
+    # verify --all's part is untouched; difftest's follows it.
+    assert text.startswith(verified + "\n## The whole suite, pristine against patched\n")
+    rows = [line for line in text.splitlines() if line.startswith("| 4.2.30 | sqlite")]
+    assert len(rows) == 1
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    python = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    # version, database, series, digest, python, parallel, tests run, failed
+    # patched, re-run pristine, new, fixed, on both, seconds x2, date.
+    assert cells[:3] == ["4.2.30", "sqlite", "4.2.x"]
+    assert cells[4:12] == [python, "1", "5", "1", "2", "0", "1", "1"]
+    assert cells[12].isdigit() and cells[13].isdigit()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells[14])
+    assert "### Fixed by the series\n\n- 4.2.30 on sqlite:\n" in text
+    assert "  - `prefetch_related.tests.test_prefetch`" in text
+    assert "  - `async.tests.test_chunks`" in text
+    assert "### New failures" not in text
+    # A second run replaces the row rather than adding one.
+    monkeypatch.delenv("FAKE_RUNTESTS_FAIL")
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--compat", compat)
+    assert code == 0, err
+    text = compat.read_text()
+    assert len([x for x in text.splitlines() if x.startswith("| 4.2.30 |")]) == 2
+    assert "async.tests.test_chunks" not in text
+    records = json.loads(text.rsplit("<!-- difftest records: ", 1)[1][: -len(" -->\n")])
+    assert [(r["version"], r["database"], r["failing on both"]) for r in records] == [
+        ("4.2.30", "sqlite", 0)
+    ]
+
+
+@pytest.mark.parametrize("where", ["folder", "missing/compat.md", "broken"])
+def test_a_bad_compat_file_is_refused_before_anything_runs(
+    patches, tmp_path, capsys, where
+):
+    target = tmp_path / where
+    if where == "folder":
+        target.mkdir()
+    elif where == "broken":
+        target.write_text("## The whole suite, pristine against patched\n\n"
+                          "<!-- difftest records: [{] -->\n")  # fmt: skip
+    before = target.read_text() if target.is_file() else None
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--compat", target)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"forkpatch: error: --compat {target}: ")
+    build = tmp_path / "build"
+    assert not (build / "trees").exists()  # No checkout,
+    assert not (build / "difftest").exists()  # and no run.
+    assert (target.read_text() if target.is_file() else None) == before
 
 
 def test_a_new_failure_exits_1(patches, tmp_path, capsys):
