@@ -67,8 +67,8 @@ def write(path, records, started, seconds, command):
 DIFFTEST_HEADING = "## The whole suite, pristine against patched"
 DIFFTEST_HEADER = (
     "version", "database", "series", "digest", "python", "parallel",
-    "tests run", "failed patched", "re-run pristine", "new failures",
-    "fixed", "failing on both", "seconds patched", "seconds pristine", "date",
+    "tests run", "failed patched", "re-run pristine", "new failures", "flaky",
+    "fixed", "failing on both", "seconds patched", "seconds re-runs", "date",
 )  # fmt: skip
 RECORDS = "<!-- difftest records: "
 
@@ -85,7 +85,7 @@ def difftest_records(text):
 
 def render_difftest(records):
     """difftest's part; records: dicts with DIFFTEST_HEADER's keys and the
-    lists "new ids", "fixed ids" and "both ids"."""
+    lists "new ids", "flaky ids", "fixed ids" and "both ids"."""
     ordered = sorted(records.values(), key=_order)
     lines = [
         DIFFTEST_HEADING,
@@ -94,8 +94,10 @@ def render_difftest(records):
         "Each row is Django's whole `runtests.py` on the patched tree, then, on the",
         "pristine release with the same environment, Python, database, flags and",
         "parallelism, the tests that failed patched plus the test modules the",
-        "series changes. A new failure fails only with the series; fixed fails",
-        "only without it; failing on both belongs to the environment.",
+        "series changes. A new failure fails only with the series; a flaky test",
+        "failed patched in the full run but passed pristine and then alone patched;",
+        "fixed fails only without the series; failing on both belongs to the",
+        "environment. Seconds re-runs: the pristine run and the flaky re-run.",
         "",
         "| " + " | ".join(DIFFTEST_HEADER) + " |",
         "|" + "|".join("---" for _ in DIFFTEST_HEADER) + "|",
@@ -104,10 +106,11 @@ def render_difftest(records):
         lines.append("| " + " | ".join(_cell(record[k]) for k in DIFFTEST_HEADER) + " |")
     for key, title in (
         ("new ids", "New failures"),
+        ("flaky ids", "Flaky: failed in the full run only"),
         ("fixed ids", "Fixed by the series"),
         ("both ids", "Failing on both (the environment)"),
     ):
-        listed = [r for r in ordered if r[key]]
+        listed = [r for r in ordered if r.get(key)]
         if not listed:
             continue
         lines += ["", f"### {title}", ""]

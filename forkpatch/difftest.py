@@ -8,7 +8,10 @@ of the series that the release already has: so the cost stays near one run.
 
 Failing and erroring test ids are read from runtests' output at verbosity 2 (the
 "name (id) ... FAIL" lines) and from unittest's "FAIL: ..." / "ERROR: ..."
-headers. New failures (failing only when patched) must be none.
+headers. A test that failed patched but passed pristine is run once more alone
+on the patched tree: if it passes there too, it failed only in the full run (a
+timing test under load, say) and is reported as flaky, by name, rather than as
+new. New failures (failing only when patched, again) must be none.
 """
 
 import logging
@@ -120,16 +123,22 @@ class Comparison:
     both: list
     ran: int
     rerun: int
+    flaky: list = field(default_factory=list)
     failed: int = 0
     processes: int = 1
     seconds_patched: float = 0.0
-    seconds_pristine: float = 0.0
+    seconds_reruns: float = 0.0
 
 
-def compare(patched, pristine):
-    """New failures, tests the patch fixed, failures on both."""
+def compare(patched, pristine, again=None):
+    """New failures, tests the patch fixed, failures on both; with again (the
+    new failures re-run alone patched), those that passed there are flaky."""
+    new = patched.failed - pristine.failed
+    again = again or Results()
+    flaky = {t for t in new if t in again.ran and t not in again.failed}
     return Comparison(
-        new=sorted(patched.failed - pristine.failed),
+        new=sorted(new - flaky),
+        flaky=sorted(flaky),
         fixed=sorted((pristine.failed - patched.failed) & patched.ran),
         both=sorted(patched.failed & pristine.failed),
         ran=len(patched.ran),
@@ -137,7 +146,7 @@ def compare(patched, pristine):
         failed=len(patched.failed),
         processes=patched.processes,
         seconds_patched=patched.seconds,
-        seconds_pristine=pristine.seconds,
+        seconds_reruns=pristine.seconds,
     )
 
 
@@ -194,7 +203,16 @@ def difftest(build, tree, version, series, db, extra=(), python=None):
             pristine = Results()
     finally:
         _remove_worktree(tree, pristine_tree)
-    return compare(patched, pristine)
+    comparison = compare(patched, pristine)
+    if comparison.new:
+        log.info(f"patched: re-running the {len(comparison.new)} new failure(s) alone")
+        again = _run(
+            build, tree, version, series, db, comparison.new, options, python,
+            folder / f"{stem}-patched-again.log", "patched again",
+        )  # fmt: skip
+        pristine.seconds += again.seconds
+        comparison = compare(patched, pristine, again)
+    return comparison
 
 
 def _remove_worktree(tree, path):
@@ -209,10 +227,12 @@ def report(comparison, version, db):
     lines = [
         f"Django {version} on {db.vendor}: {c.ran} tests run patched "
         f"({c.seconds_patched:.0f} s), {c.rerun} re-run pristine "
-        f"({c.seconds_pristine:.0f} s), up to {c.processes} processes",
+        f"(re-runs {c.seconds_reruns:.0f} s), up to {c.processes} processes",
     ]
     for title, ids in (
         ("new failures (failing only with the series)", c.new),
+        ("flaky (failed in the full run only: passed alone, patched and pristine)",
+         c.flaky),
         ("fixed by the series (failing only without it)", c.fixed),
         ("failing on both (the environment)", c.both),
     ):
@@ -235,12 +255,14 @@ def as_record(comparison, version, db, series, python, date):
         "failed patched": c.failed,
         "re-run pristine": c.rerun,
         "new failures": len(c.new),
+        "flaky": len(c.flaky),
         "fixed": len(c.fixed),
         "failing on both": len(c.both),
         "seconds patched": round(c.seconds_patched),
-        "seconds pristine": round(c.seconds_pristine),
+        "seconds re-runs": round(c.seconds_reruns),
         "date": date,
         "new ids": c.new,
+        "flaky ids": c.flaky,
         "fixed ids": c.fixed,
         "both ids": c.both,
     }

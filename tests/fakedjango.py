@@ -57,6 +57,10 @@ labels = args.labels or sorted(
 # or tests/fake_failures.txt (one a line), and error by id in FAKE_RUNTESTS_ERROR.
 fail_ids = set(filter(None, os.environ.get("FAKE_RUNTESTS_FAIL", "").split(",")))
 error_ids = set(filter(None, os.environ.get("FAKE_RUNTESTS_ERROR", "").split(",")))
+# FAKE_RUNTESTS_FLAKY: ids that fail only in a run without labels (a test that
+# fails under the load of the whole suite and passes alone).
+if not args.labels:
+    fail_ids |= set(filter(None, os.environ.get("FAKE_RUNTESTS_FLAKY", "").split(",")))
 marker = os.path.join(here, "fake_failures.txt")
 if os.path.isfile(marker):
     with open(marker) as f:

@@ -111,11 +111,12 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
     lines = out.splitlines()
     assert re.fullmatch(
         r"Django 4\.2\.30 on sqlite: 5 tests run patched \(\d+ s\), 3 re-run "
-        r"pristine \(\d+ s\), up to 1 processes",
+        r"pristine \(re-runs \d+ s\), up to 1 processes",
         lines[0],
     )
     assert lines[1:] == [
         "new failures (failing only with the series): 0",
+        "flaky (failed in the full run only: passed alone, patched and pristine): 0",
         "fixed by the series (failing only without it): 1",
         "  prefetch_related.tests.test_prefetch",
         "failing on both (the environment): 2",
@@ -151,9 +152,9 @@ def test_compat_records_one_row_per_release_and_database(
     # version, database, series, digest, python, parallel, tests run, failed
     # patched, re-run pristine, new, fixed, on both, seconds x2, date.
     assert cells[:3] == ["4.2.30", "sqlite", "4.2.x"]
-    assert cells[4:12] == [python, "1", "5", "1", "2", "0", "1", "1"]
-    assert cells[12].isdigit() and cells[13].isdigit()
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells[14])
+    assert cells[4:13] == [python, "1", "5", "1", "2", "0", "0", "1", "1"]
+    assert cells[13].isdigit() and cells[14].isdigit()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells[15])
     assert "### Fixed by the series\n\n- 4.2.30 on sqlite:\n" in text
     assert "  - `prefetch_related.tests.test_prefetch`" in text
     assert "  - `async.tests.test_chunks`" in text
@@ -192,6 +193,27 @@ def test_a_bad_compat_file_is_refused_before_anything_runs(
     assert (target.read_text() if target.is_file() else None) == before
 
 
+def test_a_failure_in_the_full_run_only_is_flaky_not_new(
+    patches, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("FAKE_RUNTESTS_FLAKY", "basic.tests.test_basic")
+    compat = tmp_path / "compatibility.md"
+    code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--compat", compat)
+    assert code == 0, err
+    assert "patched: re-running the 1 new failure(s) alone" in err
+    assert "running runtests.py basic.tests.test_basic --noinput -v 2" in err
+    assert (
+        "new failures (failing only with the series): 0\n"
+        "flaky (failed in the full run only: passed alone, patched and pristine): 1\n"
+        "  basic.tests.test_basic\n"
+    ) in out
+    log = tmp_path / "build" / "difftest" / "4.2.30-sqlite-patched-again.log"
+    assert "test_basic (basic.tests.test_basic) ... ok" in log.read_text()
+    text = compat.read_text()
+    assert "### Flaky: failed in the full run only\n\n- 4.2.30 on sqlite:\n" in text
+    assert "  - `basic.tests.test_basic`" in text
+
+
 def test_a_new_failure_exits_1(patches, tmp_path, capsys):
     assert forkpatch(capsys, "checkout", "4.2.30")[0] == 0
     tree = tmp_path / "build" / "trees" / "4.2.30"
@@ -224,26 +246,42 @@ def test_a_crash_without_failing_tests_is_an_error(patches, capsys):
     )
 
 
+#: The line whose whole suite CI runs: the matrix's other runs are documented
+#: commands with their results in docs/compatibility.md (it does not fit CI).
+WHOLE_SUITE = "4.2.30"
+
+
 @pytest.mark.integration
-def test_difftest_on_a_real_release(tmp_path):
-    """4.2.30 with the shipped series, restricted to two apps: no new failures."""
+def test_the_whole_suite_of_one_line_has_no_new_failure(tmp_path):
+    """4.2.30's complete runtests.py with the shipped series on SQLite, then the
+    failures and the series' test modules pristine: no new failure."""
     build = tmp_path / "build"
     build.mkdir()
     venvs = ROOT / "build" / "venvs"
     venvs.mkdir(parents=True, exist_ok=True)
     (build / "venvs").symlink_to(venvs)  # Reuse the line's environment.
+    compat = tmp_path / "compatibility.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "forkpatch", "difftest", "4.2.30", "--",
-         "basic", "async", "--parallel", "1"],
+        [sys.executable, "-m", "forkpatch", "difftest", WHOLE_SUITE,
+         "--compat", str(compat)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "FORKPATCH_BUILD": str(build),
              "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "new failures (failing only with the series): 0" in proc.stdout
-    assert "running runtests.py --noinput basic async --parallel 1 -v 2" in proc.stdout
-    # The pristine run re-ran the series' test modules that 4.2.30 has.
+    assert f"running runtests.py --noinput -v 2 in {build}" in proc.stdout
+    # The pristine run re-ran the series' test modules that the release has.
     assert "async.test_async_queryset" in proc.stdout
     assert "prefetch_related.tests" in proc.stdout
-    patched = (build / "difftest" / "4.2.30-sqlite-patched.log").read_text()
-    assert "(async.test_async_queryset." in patched
+    patched = parse_results(
+        (build / "difftest" / f"{WHOLE_SUITE}-sqlite-patched.log").read_text()
+    )
+    # The whole suite ran (4.2 has over 16,000 tests), the series' tests with it.
+    assert len(patched.ran) > 15000
+    assert any(t.startswith("prefetch_related.test_aiterator.") for t in patched.ran)
+    [record] = json.loads(compat.read_text().rsplit("<!-- difftest records: ", 1)[1][:-5])
+    assert (record["version"], record["database"], record["new failures"]) == (
+        WHOLE_SUITE, "sqlite", 0
+    )
+    assert record["tests run"] == len(patched.ran)
