@@ -184,7 +184,7 @@ def difftest(build, tree, version, series, db, extra=(), python=None):
         folder / f"{stem}-patched.log", "patched",
     )  # fmt: skip
     _, options = split_labels(list(extra))
-    pristine_tree = folder / f"{version}-pristine"
+    pristine_tree = folder / f"{stem}-pristine"  # One per database: runs may overlap.
     _remove_worktree(tree, pristine_tree)
     git("worktree", "add", "-q", "--detach", str(pristine_tree), root[0], cwd=tree)
     try:

@@ -126,7 +126,7 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
     build = tmp_path / "build"
     assert (build / "difftest" / "4.2.30-sqlite-patched.log").is_file()
     assert (build / "difftest" / "4.2.30-sqlite-pristine.log").is_file()
-    assert not (build / "difftest" / "4.2.30-pristine").exists()
+    assert not (build / "difftest" / "4.2.30-sqlite-pristine").exists()
     worktrees = run_git(build / "trees" / "4.2.30", "worktree", "list")
     assert len(worktrees.splitlines()) == 1
 
