@@ -51,8 +51,16 @@ settings.configure(DATABASES={"default": json.loads(sys.argv[1])})
 django.setup()
 from django.db import connection
 try:
-    with connection._nodb_cursor():
-        pass
+    with connection._nodb_cursor() as cursor:
+        if connection.vendor == "mysql":
+            # Django's test models ask the server about itself through the
+            # URL's database at import: on MySQL and MariaDB it must exist.
+            cursor.execute(
+                "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                [connection.settings_dict["NAME"]],
+            )
+            if cursor.fetchone() is None:
+                sys.exit(3)
 except Exception as exc:
     text = " ".join(str(exc).split()) or type(exc).__name__
     print(text, file=sys.stderr)
@@ -152,6 +160,13 @@ def check_login(venv_python, tree, db):
         unset=UNSET,
         check=False,
     )
+    if result.returncode == 3:
+        name = db.settings["NAME"]
+        raise ForkpatchError(
+            f"{db.where} has no database {name}; Django's tests need it to exist "
+            f"on MySQL and MariaDB: create it (CREATE DATABASE `{name}`) or name "
+            "another in the URL."
+        )
     if result.returncode:
         user = db.settings.get("USER") or "the default user"
         raise ForkpatchError(

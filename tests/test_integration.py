@@ -124,6 +124,24 @@ def test_a_refused_login_on_a_real_server_is_one_line(newest_tree):
     assert "Traceback" not in proc.stdout
 
 
+def test_a_missing_database_on_mariadb_is_one_line(tmp_path):
+    """Django's test models query the URL's database at import on MySQL and
+    MariaDB: one line that says to create it, before anything runs."""
+    url = require_database("mysql")
+    version = sdist.newest((4, 2))
+    tree = checkout(version, series_for(version, PATCHES), tmp_path / "tree")
+    missing = url.rsplit("/", 1)[0] + "/forkpatch_no_such_db"
+    before = snapshot(tree / "django"), snapshot(tree / "tests"), git_state(tree)
+    proc = forkpatch("test", "--tree", tree, "--db", missing)
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    errors = [line for line in proc.stdout.splitlines() if "error" in line.lower()]
+    assert errors == [errors[0]] and errors[0].startswith("forkpatch: error: ")
+    assert "has no database forkpatch_no_such_db" in errors[0]
+    assert "CREATE DATABASE `forkpatch_no_such_db`" in errors[0]
+    assert "Traceback" not in proc.stdout and "runtests" not in proc.stdout
+    assert (snapshot(tree / "django"), snapshot(tree / "tests"), git_state(tree)) == before
+
+
 def test_the_real_series_goes_into_a_vendored_package(tmp_path):
     version = sdist.newest((4, 2))
     project = tmp_path / "project"
