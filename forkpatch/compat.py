@@ -94,13 +94,14 @@ def render_difftest(records):
         "Each row is Django's whole `runtests.py` on the patched tree, then, on the",
         "pristine release with the same environment, Python, database, flags and",
         "parallelism, the tests that failed patched plus the test modules the",
-        "series changes. A new failure fails only with the series; a flaky test",
-        "failed patched in the full run but passed pristine and then alone patched;",
+        "series changes. A new failure fails only with the series: every time",
+        "when re-run alone three times on each tree. A flaky test failed patched",
+        "in the full run, then on those re-runs passed patched or failed pristine;",
         "fixed fails only without the series; failing on both belongs to the",
         "environment. Fixed counts only tests both trees have: the series' own",
         "regression tests are new, so the pristine tree cannot run them (each was",
         "checked to fail on its parent commit instead: CONTRIBUTING.md). Seconds",
-        "re-runs: the pristine run and the flaky re-run.",
+        "re-runs: the pristine run and the re-runs of new failures.",
         "",
         "| " + " | ".join(DIFFTEST_HEADER) + " |",
         "|" + "|".join("---" for _ in DIFFTEST_HEADER) + "|",
@@ -109,7 +110,7 @@ def render_difftest(records):
         lines.append("| " + " | ".join(_cell(record[k]) for k in DIFFTEST_HEADER) + " |")
     for key, title in (
         ("new ids", "New failures"),
-        ("flaky ids", "Flaky: failed in the full run only"),
+        ("flaky ids", "Flaky: re-run alone, passed patched or failed pristine"),
         ("fixed ids", "Fixed by the series"),
         ("both ids", "Failing on both (the environment)"),
     ):

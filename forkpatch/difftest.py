@@ -8,10 +8,10 @@ of the series that the release already has: so the cost stays near one run.
 
 Failing and erroring test ids are read from runtests' output at verbosity 2 (the
 "name (id) ... FAIL" lines) and from unittest's "FAIL: ..." / "ERROR: ..."
-headers. A test that failed patched but passed pristine is run once more alone
-on the patched tree: if it passes there too, it failed only in the full run (a
-timing test under load, say) and is reported as flaky, by name, rather than as
-new. New failures (failing only when patched, again) must be none.
+headers. A test that failed patched but passed pristine is re-run alone on both
+trees, interleaved, ROUNDS times: it stays new only if it failed every patched
+re-run and passed every pristine one. Otherwise (a timing test under load fails
+on both) it is reported as flaky, by name. New failures must be none.
 """
 
 import logging
@@ -130,12 +130,19 @@ class Comparison:
     seconds_reruns: float = 0.0
 
 
-def compare(patched, pristine, again=None):
-    """New failures, tests the patch fixed, failures on both; with again (the
-    new failures re-run alone patched), those that passed there are flaky."""
+def compare(patched, pristine, again=((), ())):
+    """New failures, tests the patch fixed, failures on both. With again (the
+    new failures re-run alone: patched results, pristine results), a new failure
+    stays new only if it failed every patched re-run and passed every pristine
+    one; otherwise it is flaky (a timing test under load fails on both)."""
     new = patched.failed - pristine.failed
-    again = again or Results()
-    flaky = {t for t in new if t in again.ran and t not in again.failed}
+    patched_again, pristine_again = again
+    flaky = {
+        t
+        for t in new
+        if any(t in r.ran and t not in r.failed for r in patched_again)
+        or any(t in r.failed for r in pristine_again)
+    }
     return Comparison(
         new=sorted(new - flaky),
         flaky=sorted(flaky),
@@ -201,18 +208,37 @@ def difftest(build, tree, version, series, db, extra=(), python=None):
             )  # fmt: skip
         else:
             pristine = Results()
+        comparison = compare(patched, pristine)
+        if comparison.new:
+            again = _again(
+                build, (tree, pristine_tree), version, series, db, comparison.new,
+                options, python, folder / stem,
+            )  # fmt: skip
+            pristine.seconds += sum(r.seconds for runs in again for r in runs)
+            comparison = compare(patched, pristine, again)
     finally:
         _remove_worktree(tree, pristine_tree)
-    comparison = compare(patched, pristine)
-    if comparison.new:
-        log.info(f"patched: re-running the {len(comparison.new)} new failure(s) alone")
-        again = _run(
-            build, tree, version, series, db, comparison.new, options, python,
-            folder / f"{stem}-patched-again.log", "patched again",
-        )  # fmt: skip
-        pristine.seconds += again.seconds
-        comparison = compare(patched, pristine, again)
     return comparison
+
+
+#: How often a new failure is re-run alone on each tree, interleaved.
+ROUNDS = 3
+
+
+def _again(build, trees, version, series, db, tests, options, python, stem):
+    """Re-run tests alone, patched then pristine, ROUNDS times: (patched, pristine)."""
+    log.info(
+        f"re-running the {len(tests)} new failure(s) alone, patched and pristine, "
+        f"{ROUNDS} times"
+    )
+    runs = ([], [])
+    for round_ in range(1, ROUNDS + 1):
+        for tree, what, results in zip(trees, ("patched", "pristine"), runs):
+            results.append(_run(
+                build, tree, version, series, db, tests, options, python,
+                Path(f"{stem}-{what}-again-{round_}.log"), f"{what} again",
+            ))  # fmt: skip
+    return runs
 
 
 def _remove_worktree(tree, path):
@@ -231,8 +257,7 @@ def report(comparison, version, db):
     ]
     for title, ids in (
         ("new failures (failing only with the series)", c.new),
-        ("flaky (failed in the full run only: passed alone, patched and pristine)",
-         c.flaky),
+        ("flaky (re-run alone: passed patched or failed pristine)", c.flaky),
         ("fixed by the series (failing only without it)", c.fixed),
         ("failing on both (the environment)", c.both),
     ):

@@ -116,7 +116,7 @@ def test_no_new_failures(patches, tmp_path, capsys, monkeypatch):
     )
     assert lines[1:] == [
         "new failures (failing only with the series): 0",
-        "flaky (failed in the full run only: passed alone, patched and pristine): 0",
+        "flaky (re-run alone: passed patched or failed pristine): 0",
         "fixed by the series (failing only without it): 1",
         "  prefetch_related.tests.test_prefetch",
         "failing on both (the environment): 2",
@@ -200,17 +200,21 @@ def test_a_failure_in_the_full_run_only_is_flaky_not_new(
     compat = tmp_path / "compatibility.md"
     code, out, err = forkpatch(capsys, "difftest", "4.2.30", "--compat", compat)
     assert code == 0, err
-    assert "patched: re-running the 1 new failure(s) alone" in err
-    assert "running runtests.py basic.tests.test_basic --noinput -v 2" in err
+    assert "re-running the 1 new failure(s) alone, patched and pristine, 3 times" in err
+    assert err.count("running runtests.py basic.tests.test_basic --noinput -v 2") == 6
     assert (
         "new failures (failing only with the series): 0\n"
-        "flaky (failed in the full run only: passed alone, patched and pristine): 1\n"
+        "flaky (re-run alone: passed patched or failed pristine): 1\n"
         "  basic.tests.test_basic\n"
     ) in out
-    log = tmp_path / "build" / "difftest" / "4.2.30-sqlite-patched-again.log"
-    assert "test_basic (basic.tests.test_basic) ... ok" in log.read_text()
+    folder = tmp_path / "build" / "difftest"
+    for n in (1, 2, 3):
+        for what in ("patched", "pristine"):
+            log = folder / f"4.2.30-sqlite-{what}-again-{n}.log"
+            assert "test_basic (basic.tests.test_basic) ... ok" in log.read_text()
     text = compat.read_text()
-    assert "### Flaky: failed in the full run only\n\n- 4.2.30 on sqlite:\n" in text
+    heading = "### Flaky: re-run alone, passed patched or failed pristine"
+    assert f"{heading}\n\n- 4.2.30 on sqlite:\n" in text
     assert "  - `basic.tests.test_basic`" in text
 
 
