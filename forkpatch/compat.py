@@ -41,11 +41,8 @@ def render(records, started, seconds, command):
         f"- command: `{command}`",
         f"- rows: {len(records)}, passed: {passed}",
         "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "|".join("---" for _ in HEADER) + "|",
+        *_table(HEADER, records),
     ]
-    for record in records:
-        lines.append("| " + " | ".join(_cell(record[key]) for key in HEADER) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -103,11 +100,8 @@ def render_difftest(records):
         "checked to fail on its parent commit instead: CONTRIBUTING.md). Seconds",
         "re-runs: the pristine run and the re-runs of new failures.",
         "",
-        "| " + " | ".join(DIFFTEST_HEADER) + " |",
-        "|" + "|".join("---" for _ in DIFFTEST_HEADER) + "|",
+        *_table(DIFFTEST_HEADER, ordered),
     ]
-    for record in ordered:
-        lines.append("| " + " | ".join(_cell(record[k]) for k in DIFFTEST_HEADER) + " |")
     for key, title in (
         ("new ids", "New failures"),
         ("flaky ids", "Flaky: re-run alone, passed patched or failed pristine"),
@@ -156,6 +150,13 @@ def record_difftest(path, record):
 
 def _order(record):
     return Version(record["version"]), record["database"]
+
+
+def _table(header, records):
+    """A Markdown table's lines: header, rule, then one row per record."""
+    rows = [header, *([record[key] for key in header] for record in records)]
+    lines = ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return [lines[0], "|" + "|".join("---" for _ in header) + "|", *lines[1:]]
 
 
 def _cell(value):

@@ -153,7 +153,8 @@ def compare(patched, pristine, again=((), ())):
         failed=len(patched.failed),
         processes=patched.processes,
         seconds_patched=patched.seconds,
-        seconds_reruns=pristine.seconds,
+        seconds_reruns=pristine.seconds
+        + sum(r.seconds for runs in again for r in runs),
     )
 
 
@@ -214,7 +215,6 @@ def difftest(build, tree, version, series, db, extra=(), python=None):
                 build, (tree, pristine_tree), version, series, db, comparison.new,
                 options, python, folder / stem,
             )  # fmt: skip
-            pristine.seconds += sum(r.seconds for runs in again for r in runs)
             comparison = compare(patched, pristine, again)
     finally:
         _remove_worktree(tree, pristine_tree)
